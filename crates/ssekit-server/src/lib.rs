@@ -1,0 +1,188 @@
+//! The ssekit server: generations and published streams over resumable Server-Sent Events.
+//!
+//! ```no_run
+//! # async fn run() -> std::io::Result<()> {
+//! use ssekit_server::{Config, StoreConfig};
+//!
+//! let config = Config { store: StoreConfig::Memory, ..Config::default() };
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+//! ssekit_server::serve(config, listener, async { let _ = tokio::signal::ctrl_c().await; }).await?;
+//! # Ok(()) }
+//! ```
+#![forbid(unsafe_code)]
+
+mod error;
+mod extract;
+mod listener;
+mod metrics;
+mod pipeline;
+mod routes;
+mod sanitize;
+mod sse;
+pub mod store;
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+pub use error::ApiError;
+use metrics::Metrics;
+use pipeline::Runner;
+use store::{MemoryStore, SqliteStore, Store};
+
+/// Which store holds the streams.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreConfig {
+    /// In this process only.
+    Memory,
+    /// A SQLite file (the default), created with its folder when missing.
+    Sqlite(PathBuf),
+}
+
+impl std::str::FromStr for StoreConfig {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.split_once(':') {
+            _ if s == "memory" => Ok(StoreConfig::Memory),
+            Some(("sqlite", path)) if !path.is_empty() => Ok(StoreConfig::Sqlite(path.into())),
+            _ => Err(format!(
+                "unknown store {s:?}: expected `memory` or `sqlite:PATH`"
+            )),
+        }
+    }
+}
+
+/// The server's settings.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where streams are kept.
+    pub store: StoreConfig,
+    /// Interval of keep-alive comments on idle streams.
+    pub keepalive: Duration,
+    /// The `retry:` hint sent first on every stream.
+    pub retry: Duration,
+    /// Origins allowed by CORS; `*` allows any.
+    pub cors_origins: Vec<String>,
+    /// How long finished streams are kept.
+    pub retention: Duration,
+    /// Largest request body, in bytes.
+    pub max_body: usize,
+    /// Most SSE connections open at once; more get 503 with `Retry-After`.
+    pub max_connections: usize,
+    /// Events a subscriber may fall behind before it is disconnected (it resumes without loss).
+    pub subscriber_buffer: usize,
+    /// How long a write to a client that stopped reading may stay pending before the connection closes.
+    pub stall_timeout: Duration,
+    /// `exec` pipelines: name → shell command run for each generation.
+    pub exec_pipelines: BTreeMap<String, String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            store: StoreConfig::Sqlite(PathBuf::from("data/ssekit.db")),
+            keepalive: Duration::from_secs(30),
+            retry: Duration::from_millis(1000),
+            cors_origins: vec!["*".into()],
+            retention: Duration::from_secs(3600),
+            max_body: 1024 * 1024,
+            max_connections: 20_000,
+            subscriber_buffer: 1024,
+            stall_timeout: Duration::from_secs(30),
+            exec_pipelines: BTreeMap::new(),
+        }
+    }
+}
+
+/// What every route shares.
+#[derive(Clone)]
+pub(crate) struct AppState(Arc<Inner>);
+
+pub(crate) struct Inner {
+    pub config: Config,
+    pub store: Arc<dyn Store>,
+    pub metrics: Metrics,
+    pub runner: Runner,
+    /// Cancelled when the server shuts down: open streams end, pipelines stop.
+    pub shutdown: CancellationToken,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+/// Opens the configured store.
+pub fn open_store(config: &Config) -> Result<Arc<dyn Store>, store::StoreError> {
+    Ok(match &config.store {
+        StoreConfig::Memory => Arc::new(MemoryStore::new(config.subscriber_buffer)),
+        StoreConfig::Sqlite(path) => Arc::new(SqliteStore::open(path, config.subscriber_buffer)?),
+    })
+}
+
+/// Serves the API on `listener` until `shutdown` completes, then ends open streams, interrupts
+/// running pipelines (their streams end with a recoverable `interrupted` error) and returns.
+pub async fn serve(
+    config: Config,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let store = open_store(&config).map_err(std::io::Error::other)?;
+    let metrics = Metrics::default();
+    let token = CancellationToken::new();
+    let state = AppState(Arc::new(Inner {
+        runner: Runner::default(),
+        config,
+        store,
+        metrics,
+        shutdown: token.clone(),
+    }));
+
+    // Generations whose server died mid-run end now, so their subscribers are not left waiting.
+    pipeline::recover(&state)
+        .await
+        .map_err(std::io::Error::other)?;
+    let retention = tokio::spawn(retention_loop(state.clone()));
+
+    let listener = listener::GuardedListener::new(
+        listener,
+        state.config.stall_timeout,
+        state.metrics.stalled_disconnects.clone(),
+    );
+    let app = routes::router(state.clone());
+    let stop = token.clone();
+    let signal = async move {
+        shutdown.await;
+        stop.cancel();
+    };
+    let served = axum::serve(listener, app)
+        .with_graceful_shutdown(signal)
+        .await;
+    token.cancel();
+    retention.abort();
+    state.runner.shutdown(&state).await;
+    served
+}
+
+async fn retention_loop(state: AppState) {
+    let every =
+        (state.config.retention / 10).clamp(Duration::from_secs(1), Duration::from_secs(60));
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tick.tick().await;
+        let before = store::now_ms().saturating_sub(state.config.retention.as_millis() as u64);
+        match state.store.expire(before).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(streams = n, "expired finished streams"),
+            Err(e) => tracing::warn!(error = %e, "expiry failed"),
+        }
+    }
+}

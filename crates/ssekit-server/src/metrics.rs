@@ -1,0 +1,93 @@
+//! Prometheus metrics: connections, events appended and delivered, resumes, slow subscribers,
+//! pipeline durations.
+
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::registry::Registry;
+
+/// The server's metrics.
+pub struct Metrics {
+    registry: Registry,
+    /// Open SSE connections.
+    pub connections: Gauge,
+    /// Events appended to any stream.
+    pub events_appended: Counter,
+    /// Events written to subscribers.
+    pub events_delivered: Counter,
+    /// Subscriptions that resumed after an id.
+    pub resumes: Counter,
+    /// Subscribers dropped for falling a whole buffer behind.
+    pub slow_disconnects: Counter,
+    /// Connections closed because the client stopped reading.
+    pub stalled_disconnects: Counter,
+    /// Generations started.
+    pub generations_started: Counter,
+    /// Seconds from a pipeline's start to its end.
+    pub pipeline_duration: Histogram,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::with_prefix("ssekit");
+        let m = Metrics {
+            connections: Gauge::default(),
+            events_appended: Counter::default(),
+            events_delivered: Counter::default(),
+            resumes: Counter::default(),
+            slow_disconnects: Counter::default(),
+            stalled_disconnects: Counter::default(),
+            generations_started: Counter::default(),
+            pipeline_duration: Histogram::new(exponential_buckets(0.01, 2.0, 16)),
+            registry: Registry::default(),
+        };
+        registry.register("connections", "Open SSE connections", m.connections.clone());
+        registry.register(
+            "events_appended",
+            "Events appended to streams",
+            m.events_appended.clone(),
+        );
+        registry.register(
+            "events_delivered",
+            "Events written to subscribers",
+            m.events_delivered.clone(),
+        );
+        registry.register(
+            "resumes",
+            "Subscriptions resumed after a Last-Event-ID",
+            m.resumes.clone(),
+        );
+        registry.register(
+            "slow_subscriber_disconnects",
+            "Subscribers disconnected for falling a whole buffer behind",
+            m.slow_disconnects.clone(),
+        );
+        registry.register(
+            "stalled_connection_disconnects",
+            "Connections closed because the client stopped reading",
+            m.stalled_disconnects.clone(),
+        );
+        registry.register(
+            "generations_started",
+            "Generations started",
+            m.generations_started.clone(),
+        );
+        registry.register(
+            "pipeline_duration_seconds",
+            "Seconds from a pipeline's start to its end",
+            m.pipeline_duration.clone(),
+        );
+        Metrics { registry, ..m }
+    }
+}
+
+impl Metrics {
+    /// The Prometheus text exposition.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        // Writing into a String cannot fail.
+        let _ = encode(&mut out, &self.registry);
+        out
+    }
+}

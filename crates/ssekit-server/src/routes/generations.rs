@@ -1,0 +1,213 @@
+//! Generations: create, stream, the one-shot endpoint, snapshot, cancel, images, document.
+
+use axum::extract::{Path, RawQuery, Request, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::{json, Map, Value};
+use ssekit_events::{validate_stream_id, Event, Snapshot, STAGE_CANCELLED};
+
+use crate::error::ApiError;
+use crate::extract::{parse_json, query_param, read_body, LastEventId};
+use crate::pipeline::{self, demo, GenerationSpec};
+use crate::store::{StoreError, StreamMeta};
+use crate::{sse, AppState};
+
+/// The URLs a client needs for a stream.
+pub fn urls(id: &str) -> Value {
+    json!({
+        "id": id,
+        "eventsUrl": format!("/v1/generations/{id}/events"),
+        "documentUrl": format!("/v1/generations/{id}/document"),
+        "snapshotUrl": format!("/v1/generations/{id}"),
+    })
+}
+
+/// `POST /v1/generations`
+pub async fn create(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
+    let body = read_body(req, state.config.max_body).await?;
+    let request: Value = parse_json(&body)?;
+    let spec = GenerationSpec::from_request(request, &state.config)?;
+    let id = pipeline::start(&state, spec).await?;
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, format!("/v1/generations/{id}"))],
+        Json(urls(&id)),
+    )
+        .into_response())
+}
+
+/// `GET /v1/generate?topic=…`: creates a generation and streams it in the same response — or,
+/// with a `Last-Event-ID`, resumes the generation that id names and starts nothing.
+pub async fn one_shot(
+    State(state): State<AppState>,
+    LastEventId(last): LastEventId,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    if let Some(last) = last {
+        let stream = last.stream().to_owned();
+        return sse::subscribe(&state, &stream, Some(last)).await;
+    }
+    let query = query.unwrap_or_default();
+    let mut request = Map::new();
+    for (name, numeric) in [
+        ("topic", false),
+        ("pipeline", false),
+        ("blocks", true),
+        ("delayMs", true),
+    ] {
+        let Some(value) = query_param(&query, name) else {
+            continue;
+        };
+        let value = if numeric {
+            let n: u64 = value.parse().map_err(|_| {
+                ApiError::invalid(format!("{name} must be a whole number, got {value:?}"))
+            })?;
+            Value::from(n)
+        } else {
+            Value::from(value)
+        };
+        request.insert(name.to_owned(), value);
+    }
+    let spec = GenerationSpec::from_request(Value::Object(request), &state.config)?;
+    let id = pipeline::start(&state, spec).await?;
+    sse::subscribe(&state, &id, None).await
+}
+
+fn checked(id: &str) -> Result<&str, ApiError> {
+    validate_stream_id(id).map_err(|_| ApiError::not_found("no stream with that id"))?;
+    Ok(id)
+}
+
+/// `GET /v1/generations/{id}/events` (and `GET /v1/streams/{id}/events`)
+pub async fn events(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    LastEventId(last): LastEventId,
+) -> Result<Response, ApiError> {
+    sse::subscribe(&state, checked(&id)?, last).await
+}
+
+/// Folds a stream's events into its snapshot.
+pub async fn fold(state: &AppState, meta: &StreamMeta) -> Result<Snapshot, ApiError> {
+    let mut snapshot = Snapshot::default();
+    let mut after = 0;
+    loop {
+        let page = state.store.read(&meta.id, after, 1024).await?;
+        let Some(last) = page.last() else { break };
+        after = last.seq;
+        for stored in &page {
+            snapshot.apply(&stored.event()?);
+        }
+    }
+    Ok(snapshot)
+}
+
+/// `GET /v1/generations/{id}`
+pub async fn snapshot(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let meta = state.store.meta(checked(&id)?).await?;
+    let snap = fold(&state, &meta).await?;
+    let last_event_id = (meta.last_seq > 0).then(|| format!("{id}:{}", meta.last_seq));
+    let mut body = serde_json::to_value(&snap).map_err(|e| ApiError::invalid(e.to_string()))?;
+    let obj = body.as_object_mut().expect("a snapshot is an object");
+    obj.insert("id".into(), json!(id));
+    obj.insert("kind".into(), json!(meta.kind));
+    obj.insert(
+        "pipeline".into(),
+        meta.info.get("pipeline").cloned().unwrap_or(Value::Null),
+    );
+    obj.insert(
+        "topic".into(),
+        meta.info.get("topic").cloned().unwrap_or(Value::Null),
+    );
+    obj.insert("status".into(), json!(meta.status.as_str()));
+    obj.insert("lastEventId".into(), json!(last_event_id));
+    obj.insert("createdAt".into(), json!(meta.created_at));
+    obj.insert("finishedAt".into(), json!(meta.finished_at));
+    obj.insert(
+        "eventsUrl".into(),
+        json!(format!("/v1/generations/{id}/events")),
+    );
+    Ok(Json(body).into_response())
+}
+
+/// `DELETE /v1/generations/{id}`: stops the pipeline; the stream ends with the cancel `error`.
+pub async fn cancel(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let meta = state.store.meta(checked(&id)?).await?;
+    if meta.kind != crate::store::StreamKind::Generation {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "not_a_generation",
+            "only generations can be cancelled; a published stream ends with its publisher's terminal event",
+        ));
+    }
+    let cancelled = Event::fatal(STAGE_CANCELLED, "the generation was cancelled");
+    match state.store.append(&id, vec![cancelled]).await {
+        Ok(_) => {}
+        Err(StoreError::Finished) => {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "already_finished",
+                "the generation has already ended",
+            ))
+        }
+        Err(e) => return Err(e.into()),
+    }
+    state.metrics.events_appended.inc();
+    // The terminal event is stored first, so anything the pipeline still sends is refused.
+    state.runner.cancel(&id);
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({ "id": id, "status": "cancelled" })),
+    )
+        .into_response())
+}
+
+/// `GET /v1/generations/{id}/images/{image}`: the demo pipeline's images.
+pub async fn image(
+    State(state): State<AppState>,
+    Path((id, image)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let meta = state.store.meta(checked(&id)?).await?;
+    let svg = demo::image_for(&meta, &image).ok_or_else(|| ApiError::not_found("no such image"))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        svg,
+    )
+        .into_response())
+}
+
+/// `GET /v1/generations/{id}/document`: the document saved at `persist-complete`.
+pub async fn document(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let meta = state.store.meta(checked(&id)?).await?;
+    let snap = fold(&state, &meta).await?;
+    if snap.document_url.is_none() {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_persisted",
+            "the document has not been saved yet",
+        ));
+    }
+    let topic = meta
+        .info
+        .get("topic")
+        .and_then(Value::as_str)
+        .unwrap_or("Untitled");
+    Ok((
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        demo::document_html(topic, &snap),
+    )
+        .into_response())
+}

@@ -1,0 +1,180 @@
+//! The SSE response of a stream: history after the client's id, then live events, then the end.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use bytes::{Bytes, BytesMut};
+use ssekit_events::EventId;
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::error::ApiError;
+use crate::store::StoredEvent;
+use crate::AppState;
+
+/// Events read from the store per page while catching up.
+const PAGE: usize = 1024;
+/// The keep-alive comment: proxies see bytes and keep the connection open.
+const KEEPALIVE: &[u8] = b": keep-alive\n\n";
+
+/// Opens the SSE response of stream `id` for a client that has seen up to `after`.
+pub async fn subscribe(
+    state: &AppState,
+    id: &str,
+    after: Option<EventId>,
+) -> Result<Response, ApiError> {
+    let meta = state.store.meta(id).await?;
+    let after_seq = match &after {
+        None => 0,
+        Some(eid) if eid.stream() != id => {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_last_event_id",
+                format!("Last-Event-ID {eid} belongs to another stream"),
+            ))
+        }
+        Some(eid) if eid.seq() > meta.last_seq => {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_last_event_id",
+                format!(
+                    "Last-Event-ID {eid} is ahead of the stream (its last event is {})",
+                    meta.last_seq
+                ),
+            ))
+        }
+        Some(eid) => eid.seq(),
+    };
+    if meta.finished() && after_seq == meta.last_seq {
+        // The client has the terminal event: 204 tells EventSource to stop reconnecting.
+        return Ok(StatusCode::NO_CONTENT.into_response());
+    }
+    let guard = ConnectionGuard::acquire(state)?;
+    if after.is_some() {
+        state.metrics.resumes.inc();
+    }
+    let body = Body::from_stream(events(state.clone(), id.to_owned(), after_seq, guard));
+    let mut res = Response::new(body);
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    h.insert(header::CONNECTION, HeaderValue::from_static("keep-alive"));
+    // nginx (and proxies that follow it) would otherwise buffer the whole response.
+    h.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    Ok(res)
+}
+
+/// Counts an open SSE connection for as long as it lives.
+struct ConnectionGuard(AppState);
+
+impl ConnectionGuard {
+    fn acquire(state: &AppState) -> Result<Self, ApiError> {
+        let open = state.metrics.connections.inc();
+        if open as usize >= state.config.max_connections {
+            state.metrics.connections.dec();
+            return Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "too_many_connections",
+                "the server holds as many streams as it may; retry shortly",
+            )
+            .retry_after(1));
+        }
+        Ok(Self(state.clone()))
+    }
+}
+
+impl Drop for ConnectionGuard {
+    fn drop(&mut self) {
+        self.0.metrics.connections.dec();
+    }
+}
+
+/// Joins a page of frames into one chunk: one write for the whole page.
+fn join(page: &[Arc<StoredEvent>]) -> Bytes {
+    if let [one] = page {
+        return one.frame.clone();
+    }
+    let mut buf = BytesMut::with_capacity(page.iter().map(|e| e.frame.len()).sum());
+    for e in page {
+        buf.extend_from_slice(&e.frame);
+    }
+    buf.freeze()
+}
+
+fn events(
+    state: AppState,
+    id: String,
+    mut last: u64,
+    guard: ConnectionGuard,
+) -> impl futures_util::Stream<Item = Result<Bytes, Infallible>> {
+    async_stream::stream! {
+        let _guard = guard;
+        // Subscribe before reading the history: an event appended in between is then in one of
+        // the two (or both, and skipped by position), never in neither.
+        let mut live = state.store.subscribe(&id);
+        let mut head = Vec::new();
+        ssekit_protocol::encode_retry(&mut head, state.config.retry.as_millis() as u64);
+        yield Ok(Bytes::from(head));
+        let keepalive = state.config.keepalive;
+        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + keepalive, keepalive);
+        let metrics = &state.metrics;
+        'catch_up: loop {
+            // History: everything stored after `last`.
+            loop {
+                let page = match state.store.read(&id, last, PAGE).await {
+                    Ok(page) => page,
+                    Err(e) => {
+                        tracing::warn!(stream = %id, error = %e, "reading a stream failed; closing it");
+                        break 'catch_up;
+                    }
+                };
+                let Some(end) = page.last() else { break };
+                last = end.seq;
+                let ended = end.terminal;
+                metrics.events_delivered.inc_by(page.len() as u64);
+                yield Ok(join(&page));
+                if ended {
+                    break 'catch_up;
+                }
+                if page.len() < PAGE {
+                    break;
+                }
+            }
+            // Live: events as they are appended.
+            loop {
+                tokio::select! {
+                    received = live.recv() => match received {
+                        Ok(event) if event.seq <= last => continue,
+                        // A gap can only mean the ring moved on while we read: fill it from the store.
+                        Ok(event) if event.seq > last + 1 => continue 'catch_up,
+                        Ok(event) => {
+                            last = event.seq;
+                            metrics.events_delivered.inc();
+                            yield Ok(event.frame.clone());
+                            if event.terminal {
+                                break 'catch_up;
+                            }
+                        }
+                        Err(RecvError::Lagged(_)) => {
+                            // A whole buffer behind: drop the connection; the client resumes from
+                            // its last id and loses nothing.
+                            metrics.slow_disconnects.inc();
+                            break 'catch_up;
+                        }
+                        Err(RecvError::Closed) => {
+                            live = state.store.subscribe(&id);
+                            continue 'catch_up;
+                        }
+                    },
+                    _ = tick.tick() => yield Ok(Bytes::from_static(KEEPALIVE)),
+                    _ = state.shutdown.cancelled() => break 'catch_up,
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,60 @@
+//! In-process fan-out: one broadcast ring per stream with live subscribers.
+//!
+//! The ring holds `Arc`s of encoded events, so an event is encoded once and its bytes are shared
+//! by every subscriber; a subscriber costs a cursor into the ring, not a queue of its own. One that
+//! falls more than the ring's capacity behind is told so (`Lagged`) and is disconnected by the
+//! route: it resumes from its last id without loss.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::broadcast;
+
+use super::StoredEvent;
+
+/// Live subscribers per stream.
+#[derive(Debug)]
+pub struct Hub {
+    capacity: usize,
+    streams: Mutex<HashMap<String, broadcast::Sender<Arc<StoredEvent>>>>,
+}
+
+impl Hub {
+    /// A hub whose subscribers may fall `buffer` events behind (plus one batch) before they lag.
+    pub fn new(buffer: usize) -> Self {
+        Self {
+            capacity: buffer.max(1) + super::MAX_BATCH,
+            streams: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Subscribes to the events published for `stream` from now on.
+    pub fn subscribe(&self, stream: &str) -> broadcast::Receiver<Arc<StoredEvent>> {
+        let mut streams = self.streams.lock().expect("hub lock");
+        match streams.get(stream) {
+            Some(tx) => tx.subscribe(),
+            None => {
+                let (tx, rx) = broadcast::channel(self.capacity);
+                streams.insert(stream.to_owned(), tx);
+                rx
+            }
+        }
+    }
+
+    /// Hands stored events to the stream's subscribers, in order. Call only after the events are
+    /// durable. After a terminal event the ring is dropped: subscribers drain it, then see `Closed`.
+    pub fn publish(&self, stream: &str, events: &[Arc<StoredEvent>]) {
+        let mut streams = self.streams.lock().expect("hub lock");
+        let Some(tx) = streams.get(stream) else {
+            return;
+        };
+        for event in events {
+            // An error only means no subscriber is left.
+            let _ = tx.send(event.clone());
+        }
+        let ended = events.last().is_some_and(|e| e.terminal);
+        if ended || tx.receiver_count() == 0 {
+            streams.remove(stream);
+        }
+    }
+}

@@ -1,0 +1,132 @@
+//! The `memory` store: a log per stream in this process. Fast, and gone when the process ends.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use ssekit_events::{Event, StreamStatus};
+use tokio::sync::broadcast;
+
+use super::{encode_batch, now_ms, Hub, Store, StoreError, StoredEvent, StreamMeta};
+
+struct Log {
+    meta: StreamMeta,
+    events: Vec<Arc<StoredEvent>>,
+}
+
+/// Streams held in memory.
+pub struct MemoryStore {
+    streams: Mutex<HashMap<String, Log>>,
+    hub: Hub,
+}
+
+impl MemoryStore {
+    /// An empty store whose subscribers may fall `buffer` events behind before they are dropped.
+    pub fn new(buffer: usize) -> Self {
+        Self {
+            streams: Mutex::new(HashMap::new()),
+            hub: Hub::new(buffer),
+        }
+    }
+
+    fn with_log<T>(
+        &self,
+        id: &str,
+        f: impl FnOnce(&mut Log) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut streams = self.streams.lock().expect("memory store lock");
+        let log = streams.get_mut(id).ok_or(StoreError::NotFound)?;
+        if log.meta.expired {
+            return Err(StoreError::Expired);
+        }
+        f(log)
+    }
+}
+
+#[async_trait]
+impl Store for MemoryStore {
+    async fn create(&self, meta: StreamMeta) -> Result<(), StoreError> {
+        let mut streams = self.streams.lock().expect("memory store lock");
+        if streams.contains_key(&meta.id) {
+            return Err(StoreError::Exists);
+        }
+        streams.insert(
+            meta.id.clone(),
+            Log {
+                meta,
+                events: Vec::new(),
+            },
+        );
+        Ok(())
+    }
+
+    async fn meta(&self, id: &str) -> Result<StreamMeta, StoreError> {
+        let streams = self.streams.lock().expect("memory store lock");
+        let log = streams.get(id).ok_or(StoreError::NotFound)?;
+        if log.meta.expired {
+            return Err(StoreError::Expired);
+        }
+        Ok(log.meta.clone())
+    }
+
+    async fn append(
+        &self,
+        id: &str,
+        events: Vec<Event>,
+    ) -> Result<Vec<Arc<StoredEvent>>, StoreError> {
+        self.with_log(id, |log| {
+            if log.meta.finished() {
+                return Err(StoreError::Finished);
+            }
+            let (stored, status) = encode_batch(id, log.meta.last_seq, &events)?;
+            log.events.extend(stored.iter().cloned());
+            log.meta.last_seq += stored.len() as u64;
+            if let Some(status) = status {
+                log.meta.status = status;
+                log.meta.finished_at = Some(now_ms());
+            }
+            // Published under the lock, so concurrent appends reach subscribers in position order.
+            self.hub.publish(id, &stored);
+            Ok(stored)
+        })
+    }
+
+    async fn read(
+        &self,
+        id: &str,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<Arc<StoredEvent>>, StoreError> {
+        self.with_log(id, |log| {
+            let start = (after as usize).min(log.events.len());
+            let end = start.saturating_add(limit).min(log.events.len());
+            Ok(log.events[start..end].to_vec())
+        })
+    }
+
+    fn subscribe(&self, id: &str) -> broadcast::Receiver<Arc<StoredEvent>> {
+        self.hub.subscribe(id)
+    }
+
+    async fn running(&self) -> Result<Vec<StreamMeta>, StoreError> {
+        let streams = self.streams.lock().expect("memory store lock");
+        Ok(streams
+            .values()
+            .filter(|l| l.meta.status == StreamStatus::Running && !l.meta.expired)
+            .map(|l| l.meta.clone())
+            .collect())
+    }
+
+    async fn expire(&self, before: u64) -> Result<usize, StoreError> {
+        let mut streams = self.streams.lock().expect("memory store lock");
+        let mut n = 0;
+        for log in streams.values_mut() {
+            if !log.meta.expired && log.meta.finished_at.is_some_and(|t| t < before) {
+                log.meta.expired = true;
+                log.events = Vec::new();
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+}

@@ -1,0 +1,244 @@
+//! Append-only event logs, one per stream.
+//!
+//! A [`Store`] assigns each appended event its position, makes it durable, and only then hands it
+//! to live subscribers — so an event a browser has received is always one the store can replay.
+//! `memory` and `sqlite` live here; a Redis Streams backend implements the same trait.
+
+mod hub;
+mod memory;
+mod sqlite;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+use ssekit_events::{Event, EventName, StreamStatus};
+use tokio::sync::broadcast;
+
+pub use hub::Hub;
+
+/// Most events one `append` call may carry. A live subscriber's ring holds its buffer plus one
+/// whole batch, so a large batch never makes every subscriber lag at once.
+pub const MAX_BATCH: usize = 256;
+pub use memory::MemoryStore;
+pub use sqlite::SqliteStore;
+
+/// What kind of stream: one the server runs a pipeline for, or one an outside backend publishes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StreamKind {
+    /// A generation run by one of the server's pipelines.
+    Generation,
+    /// A stream fed through the publish API.
+    Published,
+}
+
+impl StreamKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            StreamKind::Generation => "generation",
+            StreamKind::Published => "published",
+        }
+    }
+
+    fn parse(s: &str) -> Self {
+        if s == "published" {
+            StreamKind::Published
+        } else {
+            StreamKind::Generation
+        }
+    }
+}
+
+/// A stream's metadata.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StreamMeta {
+    /// The stream id.
+    pub id: String,
+    /// Generation or published.
+    pub kind: StreamKind,
+    /// Free-form JSON the routes keep with the stream (the request, the publish token).
+    pub info: serde_json::Value,
+    /// Creation time, ms since the Unix epoch.
+    pub created_at: u64,
+    /// The position of the last event (0: none yet).
+    pub last_seq: u64,
+    /// Running, or how it ended.
+    pub status: StreamStatus,
+    /// When it ended, ms since the Unix epoch.
+    pub finished_at: Option<u64>,
+    /// Removed by retention: its events are gone, its id is remembered so clients get 410.
+    pub expired: bool,
+}
+
+impl StreamMeta {
+    /// A new, empty, running stream.
+    pub fn new(id: String, kind: StreamKind, info: serde_json::Value, created_at: u64) -> Self {
+        Self {
+            id,
+            kind,
+            info,
+            created_at,
+            last_seq: 0,
+            status: StreamStatus::Running,
+            finished_at: None,
+            expired: false,
+        }
+    }
+
+    /// Whether the stream has ended (its last event is terminal).
+    pub fn finished(&self) -> bool {
+        self.status != StreamStatus::Running
+    }
+}
+
+/// One stored event, encoded once: every subscriber is sent the same bytes.
+#[derive(Debug)]
+pub struct StoredEvent {
+    /// Position in the stream, from 1.
+    pub seq: u64,
+    /// The event's name.
+    pub kind: EventName,
+    /// Whether the event ends the stream.
+    pub terminal: bool,
+    /// The whole SSE frame: `id:`, `event:`, `data:` lines and the blank line.
+    pub frame: Bytes,
+    /// The JSON payload (a slice of `frame`, no copy).
+    pub data: Bytes,
+}
+
+impl StoredEvent {
+    /// Encodes an event of `stream` at `seq`.
+    pub fn encode(stream: &str, seq: u64, kind: EventName, data: &str, terminal: bool) -> Self {
+        let id = format!("{stream}:{seq}");
+        let mut buf = Vec::with_capacity(id.len() + kind.as_str().len() + data.len() + 24);
+        // Ids are built from validated stream ids and names come from the vocabulary, and the
+        // payload is one line of compact JSON: encoding cannot fail.
+        ssekit_protocol::encode_event(&mut buf, Some(&id), Some(kind.as_str()), data)
+            .expect("stream ids and event names are validated");
+        let frame = Bytes::from(buf);
+        // The frame ends with "data: {json}\n\n"; the payload is the part before those two LFs.
+        let end = frame.len() - 2;
+        let data = frame.slice(end - data.len()..end);
+        Self {
+            seq,
+            kind,
+            terminal,
+            frame,
+            data,
+        }
+    }
+
+    /// The typed event (parsed again from the stored payload).
+    pub fn event(&self) -> Result<Event, StoreError> {
+        let data =
+            std::str::from_utf8(&self.data).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        Event::from_parts(self.kind.as_str(), data).map_err(|e| StoreError::Corrupt(e.to_string()))
+    }
+}
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// No stream with that id.
+    #[error("no such stream")]
+    NotFound,
+    /// The stream was removed by retention.
+    #[error("the stream has expired")]
+    Expired,
+    /// A stream with that id exists already.
+    #[error("a stream with that id exists")]
+    Exists,
+    /// The stream has ended: it takes no more events.
+    #[error("the stream has ended")]
+    Finished,
+    /// Stored data could not be read back.
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    /// The backend failed (disk, connection).
+    #[error("store backend: {0}")]
+    Backend(String),
+}
+
+/// An append-only log of events per stream, with a live tail.
+///
+/// Every method is safe to call from many tasks at once. Implementations must:
+/// - assign positions 1, 2, 3 … with no gaps, in the order `append` calls are served;
+/// - make an event durable before any subscriber receives it;
+/// - refuse events after a terminal one ([`StoreError::Finished`]);
+/// - deliver to [`subscribe`](Store::subscribe)rs in position order.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Creates a stream. Fails with [`StoreError::Exists`] if the id is taken.
+    async fn create(&self, meta: StreamMeta) -> Result<(), StoreError>;
+
+    /// The stream's metadata; [`StoreError::NotFound`] for an unknown id.
+    async fn meta(&self, id: &str) -> Result<StreamMeta, StoreError>;
+
+    /// Appends events in order; returns them as stored. A terminal event ends the stream, and
+    /// any event after it in the same call is refused with the whole call.
+    async fn append(
+        &self,
+        id: &str,
+        events: Vec<Event>,
+    ) -> Result<Vec<Arc<StoredEvent>>, StoreError>;
+
+    /// Up to `limit` events after position `after`, in order.
+    async fn read(
+        &self,
+        id: &str,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<Arc<StoredEvent>>, StoreError>;
+
+    /// The live tail: every event appended from now on. Subscribe first, then read the history,
+    /// and skip positions already seen — no event falls between the two.
+    fn subscribe(&self, id: &str) -> broadcast::Receiver<Arc<StoredEvent>>;
+
+    /// Streams that have not ended (a producer may have died with them).
+    async fn running(&self) -> Result<Vec<StreamMeta>, StoreError>;
+
+    /// Removes the events of streams finished before `before` (ms since the Unix epoch); their
+    /// ids answer [`StoreError::Expired`] from then on. Returns how many streams expired.
+    async fn expire(&self, before: u64) -> Result<usize, StoreError>;
+}
+
+/// Validates a batch for appending after `last_seq`: nothing may follow a terminal event.
+/// Returns the encoded events and whether the batch ends the stream.
+fn encode_batch(
+    stream: &str,
+    last_seq: u64,
+    events: &[Event],
+) -> Result<(Vec<Arc<StoredEvent>>, Option<StreamStatus>), StoreError> {
+    let mut out = Vec::with_capacity(events.len());
+    let mut status = None;
+    for (i, event) in events.iter().enumerate() {
+        if status.is_some() {
+            return Err(StoreError::Finished);
+        }
+        let terminal = event.is_terminal();
+        if terminal {
+            status = Some(StreamStatus::after(event));
+        }
+        out.push(Arc::new(StoredEvent::encode(
+            stream,
+            last_seq + 1 + i as u64,
+            event.kind(),
+            &event.data_json(),
+            terminal,
+        )));
+    }
+    Ok((out, status))
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,481 @@
+//! The `sqlite` store, the default: one file, durable across restarts and `kill -9`.
+//!
+//! One writer thread owns the write connection and commits appends in groups: it takes every
+//! request waiting in its queue, writes them in one transaction, commits (one fsync for the whole
+//! group), and only then hands the events to subscribers and answers the callers. Readers use
+//! their own connections (WAL mode lets them read while the writer writes).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{mpsc, Arc, Mutex};
+
+use async_trait::async_trait;
+use rusqlite::{params, Connection, OptionalExtension};
+use ssekit_events::{Event, EventName, StreamStatus};
+use tokio::sync::{broadcast, oneshot};
+
+use super::{encode_batch, now_ms, Hub, Store, StoreError, StoredEvent, StreamKind, StreamMeta};
+
+/// Most requests committed in one transaction.
+const MAX_GROUP: usize = 4096;
+/// Reader connections kept open between reads.
+const READERS_KEPT: usize = 4;
+/// Expired streams are remembered (so their ids answer 410, not 404) this long after expiring.
+const TOMBSTONE_MS: u64 = 7 * 24 * 3600 * 1000;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS streams (
+    id          TEXT PRIMARY KEY,
+    kind        TEXT NOT NULL,
+    info        TEXT NOT NULL,
+    created_at  INTEGER NOT NULL,
+    last_seq    INTEGER NOT NULL DEFAULT 0,
+    status      TEXT NOT NULL DEFAULT 'running',
+    finished_at INTEGER,
+    expired     INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS streams_running ON streams (status) WHERE status = 'running';
+CREATE TABLE IF NOT EXISTS events (
+    stream   TEXT NOT NULL,
+    seq      INTEGER NOT NULL,
+    name     TEXT NOT NULL,
+    data     TEXT NOT NULL,
+    terminal INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (stream, seq)
+) WITHOUT ROWID;
+";
+
+type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
+
+enum Op {
+    Create(StreamMeta, Reply<()>),
+    Append(String, Vec<Event>, Reply<Vec<Arc<StoredEvent>>>),
+    Expire(u64, Reply<usize>),
+}
+
+/// Streams in a SQLite file.
+pub struct SqliteStore {
+    ops: mpsc::Sender<Op>,
+    path: PathBuf,
+    readers: Arc<Mutex<Vec<Connection>>>,
+    hub: Arc<Hub>,
+}
+
+fn backend(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+fn open(path: &Path) -> Result<Connection, StoreError> {
+    let conn = Connection::open(path).map_err(backend)?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))
+        .map_err(backend)?;
+    // WAL: readers never block the writer. synchronous=FULL: a committed group is on disk, even
+    // through a power cut, before any subscriber sees its events.
+    conn.pragma_update(None, "journal_mode", "WAL")
+        .map_err(backend)?;
+    conn.pragma_update(None, "synchronous", "FULL")
+        .map_err(backend)?;
+    Ok(conn)
+}
+
+fn parse_status(s: &str) -> StreamStatus {
+    match s {
+        "complete" => StreamStatus::Complete,
+        "error" => StreamStatus::Error,
+        "cancelled" => StreamStatus::Cancelled,
+        _ => StreamStatus::Running,
+    }
+}
+
+fn meta_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<StreamMeta> {
+    let info: String = row.get(2)?;
+    let kind: String = row.get(1)?;
+    let status: String = row.get(5)?;
+    Ok(StreamMeta {
+        id: row.get(0)?,
+        kind: StreamKind::parse(&kind),
+        info: serde_json::from_str(&info).unwrap_or(serde_json::Value::Null),
+        created_at: row.get::<_, i64>(3)? as u64,
+        last_seq: row.get::<_, i64>(4)? as u64,
+        status: parse_status(&status),
+        finished_at: row.get::<_, Option<i64>>(6)?.map(|t| t as u64),
+        expired: row.get::<_, i64>(7)? != 0,
+    })
+}
+
+const META_COLUMNS: &str = "id, kind, info, created_at, last_seq, status, finished_at, expired";
+
+impl SqliteStore {
+    /// Opens (or creates) the store at `path`; subscribers may fall `buffer` events behind.
+    pub fn open(path: impl Into<PathBuf>, buffer: usize) -> Result<Self, StoreError> {
+        let path = path.into();
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(backend)?;
+        }
+        let conn = open(&path)?;
+        conn.execute_batch(SCHEMA).map_err(backend)?;
+        let hub = Arc::new(Hub::new(buffer));
+        let (ops, rx) = mpsc::channel();
+        let writer_hub = hub.clone();
+        std::thread::Builder::new()
+            .name("ssekit-sqlite-writer".into())
+            .spawn(move || {
+                Writer {
+                    conn,
+                    hub: writer_hub,
+                    seqs: HashMap::new(),
+                }
+                .run(rx)
+            })
+            .map_err(backend)?;
+        Ok(Self {
+            ops,
+            path,
+            readers: Arc::new(Mutex::new(Vec::new())),
+            hub,
+        })
+    }
+
+    async fn request<T>(&self, op: impl FnOnce(Reply<T>) -> Op) -> Result<T, StoreError> {
+        let (tx, rx) = oneshot::channel();
+        self.ops
+            .send(op(tx))
+            .map_err(|_| backend("the writer has stopped"))?;
+        rx.await.map_err(|_| backend("the writer has stopped"))?
+    }
+
+    /// Runs `f` on a reader connection, off the async threads.
+    async fn read_with<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let readers = self.readers.clone();
+        let path = self.path.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = readers.lock().expect("readers lock").pop();
+            let conn = match conn {
+                Some(c) => c,
+                None => open(&path)?,
+            };
+            let out = f(&conn);
+            let mut pool = readers.lock().expect("readers lock");
+            if pool.len() < READERS_KEPT {
+                pool.push(conn);
+            }
+            out
+        })
+        .await
+        .map_err(backend)?
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn create(&self, meta: StreamMeta) -> Result<(), StoreError> {
+        self.request(|r| Op::Create(meta, r)).await
+    }
+
+    async fn meta(&self, id: &str) -> Result<StreamMeta, StoreError> {
+        let id = id.to_owned();
+        self.read_with(move |conn| {
+            let sql = format!("SELECT {META_COLUMNS} FROM streams WHERE id = ?1");
+            let meta = conn
+                .prepare_cached(&sql)
+                .and_then(|mut s| s.query_row([&id], meta_from_row).optional())
+                .map_err(backend)?
+                .ok_or(StoreError::NotFound)?;
+            if meta.expired {
+                return Err(StoreError::Expired);
+            }
+            Ok(meta)
+        })
+        .await
+    }
+
+    async fn append(
+        &self,
+        id: &str,
+        events: Vec<Event>,
+    ) -> Result<Vec<Arc<StoredEvent>>, StoreError> {
+        let id = id.to_owned();
+        self.request(|r| Op::Append(id, events, r)).await
+    }
+
+    async fn read(
+        &self,
+        id: &str,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<Arc<StoredEvent>>, StoreError> {
+        let id = id.to_owned();
+        self.read_with(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT seq, name, data, terminal FROM events WHERE stream = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+                )
+                .map_err(backend)?;
+            let rows = stmt
+                .query_map(params![id, after as i64, limit as i64], |row| {
+                    let seq = row.get::<_, i64>(0)? as u64;
+                    let name: String = row.get(1)?;
+                    let data: String = row.get(2)?;
+                    let terminal = row.get::<_, i64>(3)? != 0;
+                    Ok((seq, name, data, terminal))
+                })
+                .map_err(backend)?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (seq, name, data, terminal) = row.map_err(backend)?;
+                let kind = EventName::parse(&name).ok_or_else(|| StoreError::Corrupt(format!("event name {name:?}")))?;
+                out.push(Arc::new(StoredEvent::encode(&id, seq, kind, &data, terminal)));
+            }
+            if out.is_empty() {
+                // Nothing after `after`: tell an unknown or expired stream from one with no news.
+                let expired: Option<i64> = conn
+                    .prepare_cached("SELECT expired FROM streams WHERE id = ?1")
+                    .and_then(|mut s| s.query_row([&id], |r| r.get(0)).optional())
+                    .map_err(backend)?;
+                match expired {
+                    None => return Err(StoreError::NotFound),
+                    Some(1) => return Err(StoreError::Expired),
+                    Some(_) => {}
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    fn subscribe(&self, id: &str) -> broadcast::Receiver<Arc<StoredEvent>> {
+        self.hub.subscribe(id)
+    }
+
+    async fn running(&self) -> Result<Vec<StreamMeta>, StoreError> {
+        self.read_with(|conn| {
+            let sql = format!(
+                "SELECT {META_COLUMNS} FROM streams WHERE status = 'running' AND expired = 0"
+            );
+            let mut stmt = conn.prepare(&sql).map_err(backend)?;
+            let rows = stmt.query_map([], meta_from_row).map_err(backend)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(backend)
+        })
+        .await
+    }
+
+    async fn expire(&self, before: u64) -> Result<usize, StoreError> {
+        self.request(|r| Op::Expire(before, r)).await
+    }
+}
+
+/// The one thread that writes.
+struct Writer {
+    conn: Connection,
+    hub: Arc<Hub>,
+    /// Last position and whether ended, of streams appended to recently (read once from disk).
+    seqs: HashMap<String, (u64, bool)>,
+}
+
+/// What a request in a group will answer once the group is committed.
+enum Done {
+    Create(Reply<()>, Result<(), StoreError>),
+    Append(
+        Reply<Vec<Arc<StoredEvent>>>,
+        String,
+        Result<Vec<Arc<StoredEvent>>, StoreError>,
+    ),
+    Expire(Reply<usize>, Result<usize, StoreError>),
+}
+
+impl Writer {
+    fn run(mut self, rx: mpsc::Receiver<Op>) {
+        while let Ok(first) = rx.recv() {
+            let mut group = vec![first];
+            while group.len() < MAX_GROUP {
+                match rx.try_recv() {
+                    Ok(op) => group.push(op),
+                    Err(_) => break,
+                }
+            }
+            self.commit_group(group);
+        }
+    }
+
+    fn commit_group(&mut self, group: Vec<Op>) {
+        let mut done = Vec::with_capacity(group.len());
+        let begun = self.conn.execute_batch("BEGIN IMMEDIATE");
+        for op in group {
+            // Each request in its own savepoint: one that fails halfway leaves nothing behind.
+            let _ = self.conn.execute_batch("SAVEPOINT op");
+            let d = match op {
+                Op::Create(meta, r) => Done::Create(r, self.create(&meta)),
+                Op::Append(id, events, r) => {
+                    let res = self.append(&id, &events);
+                    Done::Append(r, id, res)
+                }
+                Op::Expire(before, r) => Done::Expire(r, self.expire(before)),
+            };
+            let failed = matches!(
+                &d,
+                Done::Create(_, Err(_)) | Done::Append(_, _, Err(_)) | Done::Expire(_, Err(_))
+            );
+            if failed {
+                let _ = self.conn.execute_batch("ROLLBACK TO op");
+            }
+            let _ = self.conn.execute_batch("RELEASE op");
+            done.push(d);
+        }
+        let committed = begun.and_then(|_| self.conn.execute_batch("COMMIT"));
+        if let Err(e) = committed {
+            // Nothing of this group is on disk: forget the positions it assigned and fail it all.
+            let _ = self.conn.execute_batch("ROLLBACK");
+            self.seqs.clear();
+            tracing::error!(error = %e, "sqlite commit failed");
+            for d in done {
+                match d {
+                    Done::Create(r, _) => drop(r.send(Err(backend(&e)))),
+                    Done::Append(r, _, _) => drop(r.send(Err(backend(&e)))),
+                    Done::Expire(r, _) => drop(r.send(Err(backend(&e)))),
+                }
+            }
+            return;
+        }
+        // Durable now: only from here on may subscribers see the events.
+        for d in done {
+            match d {
+                Done::Create(r, res) => drop(r.send(res)),
+                Done::Append(r, id, res) => {
+                    if let Ok(events) = &res {
+                        self.hub.publish(&id, events);
+                    }
+                    drop(r.send(res));
+                }
+                Done::Expire(r, res) => drop(r.send(res)),
+            }
+        }
+    }
+
+    fn create(&mut self, meta: &StreamMeta) -> Result<(), StoreError> {
+        let res = self
+            .conn
+            .prepare_cached(
+                "INSERT INTO streams (id, kind, info, created_at) VALUES (?1, ?2, ?3, ?4)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    meta.id,
+                    meta.kind.as_str(),
+                    meta.info.to_string(),
+                    meta.created_at as i64
+                ])
+            });
+        match res {
+            Ok(_) => {
+                self.seqs.insert(meta.id.clone(), (0, false));
+                Ok(())
+            }
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::ConstraintViolation =>
+            {
+                Err(StoreError::Exists)
+            }
+            Err(e) => Err(backend(e)),
+        }
+    }
+
+    fn position(&mut self, id: &str) -> Result<(u64, bool), StoreError> {
+        if let Some(p) = self.seqs.get(id) {
+            return Ok(*p);
+        }
+        let row = self
+            .conn
+            .prepare_cached("SELECT last_seq, status, expired FROM streams WHERE id = ?1")
+            .and_then(|mut s| {
+                s.query_row([id], |r| {
+                    Ok((
+                        r.get::<_, i64>(0)? as u64,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, i64>(2)? != 0,
+                    ))
+                })
+                .optional()
+            })
+            .map_err(backend)?;
+        match row {
+            None => Err(StoreError::NotFound),
+            Some((_, _, true)) => Err(StoreError::Expired),
+            Some((seq, status, false)) => {
+                let p = (seq, status != "running");
+                self.seqs.insert(id.to_owned(), p);
+                Ok(p)
+            }
+        }
+    }
+
+    fn append(&mut self, id: &str, events: &[Event]) -> Result<Vec<Arc<StoredEvent>>, StoreError> {
+        let (last_seq, finished) = self.position(id)?;
+        if finished {
+            return Err(StoreError::Finished);
+        }
+        let (stored, status) = encode_batch(id, last_seq, events)?;
+        {
+            let mut insert = self
+                .conn
+                .prepare_cached("INSERT INTO events (stream, seq, name, data, terminal) VALUES (?1, ?2, ?3, ?4, ?5)")
+                .map_err(backend)?;
+            for e in &stored {
+                let data = std::str::from_utf8(&e.data).expect("payload is JSON text");
+                insert
+                    .execute(params![
+                        id,
+                        e.seq as i64,
+                        e.kind.as_str(),
+                        data,
+                        e.terminal as i64
+                    ])
+                    .map_err(backend)?;
+            }
+        }
+        let new_last = last_seq + stored.len() as u64;
+        let (status, finished_at) = match status {
+            Some(s) => (s.as_str(), Some(now_ms() as i64)),
+            None => ("running", None),
+        };
+        self.conn
+            .prepare_cached(
+                "UPDATE streams SET last_seq = ?2, status = ?3, finished_at = ?4 WHERE id = ?1",
+            )
+            .and_then(|mut s| s.execute(params![id, new_last as i64, status, finished_at]))
+            .map_err(backend)?;
+        if finished_at.is_some() {
+            // Ended streams take no more appends; the row on disk says so if one comes.
+            self.seqs.remove(id);
+        } else {
+            self.seqs.insert(id.to_owned(), (new_last, false));
+        }
+        Ok(stored)
+    }
+
+    fn expire(&mut self, before: u64) -> Result<usize, StoreError> {
+        let ids: Vec<String> = self
+            .conn
+            .prepare_cached("SELECT id FROM streams WHERE expired = 0 AND status != 'running' AND finished_at < ?1")
+            .and_then(|mut s| s.query_map([before as i64], |r| r.get(0))?.collect())
+            .map_err(backend)?;
+        for id in &ids {
+            self.conn
+                .execute("DELETE FROM events WHERE stream = ?1", [id])
+                .and_then(|_| {
+                    self.conn
+                        .execute("UPDATE streams SET expired = 1 WHERE id = ?1", [id])
+                })
+                .map_err(backend)?;
+        }
+        self.conn
+            .execute(
+                "DELETE FROM streams WHERE expired = 1 AND finished_at < ?1",
+                [before.saturating_sub(TOMBSTONE_MS) as i64],
+            )
+            .map_err(backend)?;
+        Ok(ids.len())
+    }
+}

@@ -1,0 +1,261 @@
+//! What the black-box tests share: the real `ssekit` binary on a free loopback port, and an SSE
+//! reader built on the project's own parser.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use ssekit_protocol::{Item, Parser};
+
+/// Generous: these machines are shared and slow; tests assert behaviour, not speed.
+pub const PATIENCE: Duration = Duration::from_secs(30);
+
+/// A running `ssekit serve`, killed when dropped.
+pub struct Server {
+    child: Option<Child>,
+    pub base: String,
+    pub data: Option<PathBuf>,
+    args: Vec<String>,
+}
+
+impl Server {
+    /// `ssekit serve --addr 127.0.0.1:0 ARGS…`, waiting for its "listening on" line.
+    pub fn start(args: &[&str]) -> Server {
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        Self::spawn(args, None)
+    }
+
+    /// A server on the memory store.
+    pub fn memory(extra: &[&str]) -> Server {
+        let mut args = vec!["--store", "memory"];
+        args.extend_from_slice(extra);
+        Self::start(&args)
+    }
+
+    /// A server on a SQLite file in `dir`.
+    pub fn sqlite(dir: &Path, extra: &[&str]) -> Server {
+        let store = format!("sqlite:{}", dir.join("ssekit.db").display());
+        let mut args = vec!["--store".to_string(), store];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        Self::spawn(args, Some(dir.to_path_buf()))
+    }
+
+    fn spawn(args: Vec<String>, data: Option<PathBuf>) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_ssekit"))
+            .arg("serve")
+            .args(["--addr", "127.0.0.1:0"])
+            .args(&args)
+            .env("SSEKIT_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start ssekit serve");
+        let stdout = child.stdout.take().unwrap();
+        let mut lines = BufReader::new(stdout).lines();
+        let base = loop {
+            let line = lines
+                .next()
+                .expect("ssekit exited before listening")
+                .unwrap();
+            if let Some(url) = line.split("listening on ").nth(1) {
+                break url.trim().to_string();
+            }
+        };
+        // Keep draining stdout so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Server {
+            child: Some(child),
+            base,
+            data,
+            args,
+        }
+    }
+
+    /// `kill -9`: no shutdown, no flush, nothing graceful.
+    pub fn kill9(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Starts the same server again (same store), on a new port.
+    pub fn restart(&mut self) {
+        self.kill9();
+        let next = Self::spawn(self.args.clone(), self.data.clone());
+        *self = next;
+    }
+
+    /// SIGTERM and wait for the process to exit.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let mut c = self.child.take().expect("server running");
+        Command::new("kill")
+            .args(["-TERM", &c.id().to_string()])
+            .status()
+            .unwrap();
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            if let Some(status) = c.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "server did not stop on SIGTERM");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+pub fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap()
+}
+
+/// `POST /v1/generations` with a demo request; returns the response body.
+pub async fn create(server: &Server, blocks: u32, delay_ms: u64) -> Value {
+    let res = http()
+        .post(server.url("/v1/generations"))
+        .json(&serde_json::json!({ "topic": "resumable streams", "blocks": blocks, "delayMs": delay_ms }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    res.json().await.unwrap()
+}
+
+/// The number of events a demo generation of `blocks` blocks sends.
+pub fn demo_events(blocks: u64) -> u64 {
+    9 + 7 * blocks
+}
+
+/// One received event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Received {
+    pub id: String,
+    pub event: String,
+    pub data: Value,
+    pub at: Instant,
+}
+
+impl Received {
+    pub fn seq(&self) -> u64 {
+        self.id.rsplit_once(':').unwrap().1.parse().unwrap()
+    }
+}
+
+/// An open SSE response, read with the project's parser.
+pub struct Sse {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    res: reqwest::Response,
+    parser: Parser,
+    pending: std::collections::VecDeque<Item>,
+    pub ended: bool,
+}
+
+impl Sse {
+    /// Opens `url`, with `Last-Event-ID: last` when given.
+    pub async fn open(url: &str, last: Option<&str>) -> Sse {
+        let mut req = http().get(url).header("accept", "text/event-stream");
+        if let Some(last) = last {
+            req = req.header("last-event-id", last);
+        }
+        let res = req.send().await.unwrap();
+        Sse {
+            status: res.status().as_u16(),
+            headers: res.headers().clone(),
+            res,
+            parser: Parser::new(),
+            pending: Default::default(),
+            ended: false,
+        }
+    }
+
+    /// The next item, or `None` at the end of the response.
+    pub async fn next_item(&mut self) -> Option<Item> {
+        loop {
+            if let Some(item) = self.pending.pop_front() {
+                return Some(item);
+            }
+            if self.ended {
+                return None;
+            }
+            let chunk = tokio::time::timeout(PATIENCE, self.res.chunk())
+                .await
+                .expect("no bytes from the server in time");
+            match chunk {
+                Ok(Some(bytes)) => {
+                    let mut out = Vec::new();
+                    self.parser.feed(&bytes, &mut out);
+                    self.pending.extend(out);
+                }
+                Ok(None) | Err(_) => self.ended = true,
+            }
+        }
+    }
+
+    /// The next event (skipping comments and retry hints), or `None` at the end.
+    pub async fn next_event(&mut self) -> Option<Received> {
+        while let Some(item) = self.next_item().await {
+            if let Item::Event(e) = item {
+                return Some(Received {
+                    id: e.id,
+                    event: e.event,
+                    data: serde_json::from_str(&e.data).expect("data is JSON"),
+                    at: Instant::now(),
+                });
+            }
+        }
+        None
+    }
+
+    /// Every event until the server ends the response.
+    pub async fn collect(&mut self) -> Vec<Received> {
+        let mut out = Vec::new();
+        while let Some(e) = self.next_event().await {
+            out.push(e);
+        }
+        out
+    }
+
+    /// Reads the raw bytes until the end (for tests of the exact wire form).
+    pub async fn raw(mut self) -> Vec<u8> {
+        let mut out = Vec::new();
+        while let Ok(Some(b)) = tokio::time::timeout(PATIENCE, self.res.chunk())
+            .await
+            .expect("bytes in time")
+        {
+            out.extend_from_slice(&b);
+        }
+        out
+    }
+}
+
+/// Asserts ids are `{stream}:1..n` in order, each once.
+pub fn assert_sequence(events: &[Received], stream: &str, from: u64, to: u64) {
+    let ids: Vec<String> = events.iter().map(|e| e.id.clone()).collect();
+    let want: Vec<String> = (from..=to).map(|s| format!("{stream}:{s}")).collect();
+    assert_eq!(ids, want);
+}
+
+/// Waits until `f` holds, polling.
+pub async fn eventually<F: FnMut() -> bool>(mut f: F) {
+    let deadline = Instant::now() + PATIENCE;
+    while !f() {
+        assert!(Instant::now() < deadline, "condition not reached in time");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
