@@ -207,7 +207,7 @@ pub async fn document(
         .unwrap_or("Untitled");
     Ok((
         [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-        demo::document_html(topic, &snap),
+        ssekit_demo::document_html(topic, &snap),
     )
         .into_response())
 }
