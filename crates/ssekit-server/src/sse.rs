@@ -94,6 +94,19 @@ impl Drop for ConnectionGuard {
     }
 }
 
+/// Frees the stream's live tail when its last subscriber leaves. Declared before the receiver,
+/// so it is dropped after it.
+struct Release {
+    state: AppState,
+    id: String,
+}
+
+impl Drop for Release {
+    fn drop(&mut self) {
+        self.state.store.release(&self.id);
+    }
+}
+
 /// Joins a page of frames into one chunk: one write for the whole page.
 fn join(page: &[Arc<StoredEvent>]) -> Bytes {
     if let [one] = page {
@@ -114,6 +127,7 @@ fn events(
 ) -> impl futures_util::Stream<Item = Result<Bytes, Infallible>> {
     async_stream::stream! {
         let _guard = guard;
+        let _release = Release { state: state.clone(), id: id.clone() };
         // Subscribe before reading the history: an event appended in between is then in one of
         // the two (or both, and skipped by position), never in neither.
         let mut live = state.store.subscribe(&id);

@@ -19,6 +19,7 @@ async fn a_generation_streams_every_event_in_order_as_it_is_appended() {
     let h = &sse.headers;
     assert_eq!(h["content-type"], "text/event-stream");
     assert_eq!(h["cache-control"], "no-cache");
+    assert_eq!(h["connection"], "keep-alive");
     assert_eq!(h["x-accel-buffering"], "no");
     assert_eq!(h["access-control-allow-origin"], "*");
     assert!(h.get("content-encoding").is_none());

@@ -41,6 +41,17 @@ impl Hub {
         }
     }
 
+    /// Drops the stream's ring if no subscriber is left, so idle streams cost nothing.
+    pub fn release(&self, stream: &str) {
+        let mut streams = self.streams.lock().expect("hub lock");
+        if streams
+            .get(stream)
+            .is_some_and(|tx| tx.receiver_count() == 0)
+        {
+            streams.remove(stream);
+        }
+    }
+
     /// Hands stored events to the stream's subscribers, in order. Call only after the events are
     /// durable. After a terminal event the ring is dropped: subscribers drain it, then see `Closed`.
     pub fn publish(&self, stream: &str, events: &[Arc<StoredEvent>]) {

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use ssekit_events::{Event, StreamStatus};
 use tokio::sync::broadcast;
 
-use super::{encode_batch, now_ms, Hub, Store, StoreError, StoredEvent, StreamMeta};
+use super::{encode_batch, now_ms, Hub, Store, StoreError, StoredEvent, StreamMeta, TOMBSTONE_MS};
 
 struct Log {
     meta: StreamMeta,
@@ -108,6 +108,10 @@ impl Store for MemoryStore {
         self.hub.subscribe(id)
     }
 
+    fn release(&self, id: &str) {
+        self.hub.release(id)
+    }
+
     async fn running(&self) -> Result<Vec<StreamMeta>, StoreError> {
         let streams = self.streams.lock().expect("memory store lock");
         Ok(streams
@@ -127,6 +131,8 @@ impl Store for MemoryStore {
                 n += 1;
             }
         }
+        let forget = before.saturating_sub(TOMBSTONE_MS);
+        streams.retain(|_, l| !(l.meta.expired && l.meta.finished_at.is_some_and(|t| t < forget)));
         Ok(n)
     }
 }

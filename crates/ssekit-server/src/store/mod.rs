@@ -18,6 +18,9 @@ use tokio::sync::broadcast;
 
 pub use hub::Hub;
 
+/// Expired streams are remembered (so their ids answer 410, not 404) this long after expiring.
+const TOMBSTONE_MS: u64 = 7 * 24 * 3600 * 1000;
+
 /// Most events one `append` call may carry. A live subscriber's ring holds its buffer plus one
 /// whole batch, so a large batch never makes every subscriber lag at once.
 pub const MAX_BATCH: usize = 256;
@@ -195,6 +198,10 @@ pub trait Store: Send + Sync + 'static {
     /// The live tail: every event appended from now on. Subscribe first, then read the history,
     /// and skip positions already seen — no event falls between the two.
     fn subscribe(&self, id: &str) -> broadcast::Receiver<Arc<StoredEvent>>;
+
+    /// Called after a subscriber of `id` dropped its receiver: frees the live tail's resources
+    /// when nobody is left listening.
+    fn release(&self, id: &str);
 
     /// Streams that have not ended (a producer may have died with them).
     async fn running(&self) -> Result<Vec<StreamMeta>, StoreError>;

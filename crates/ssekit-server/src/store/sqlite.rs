@@ -14,14 +14,14 @@ use rusqlite::{params, Connection, OptionalExtension};
 use ssekit_events::{Event, EventName, StreamStatus};
 use tokio::sync::{broadcast, oneshot};
 
-use super::{encode_batch, now_ms, Hub, Store, StoreError, StoredEvent, StreamKind, StreamMeta};
+use super::{
+    encode_batch, now_ms, Hub, Store, StoreError, StoredEvent, StreamKind, StreamMeta, TOMBSTONE_MS,
+};
 
 /// Most requests committed in one transaction.
 const MAX_GROUP: usize = 4096;
 /// Reader connections kept open between reads.
 const READERS_KEPT: usize = 4;
-/// Expired streams are remembered (so their ids answer 410, not 404) this long after expiring.
-const TOMBSTONE_MS: u64 = 7 * 24 * 3600 * 1000;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS streams (
@@ -248,6 +248,10 @@ impl Store for SqliteStore {
 
     fn subscribe(&self, id: &str) -> broadcast::Receiver<Arc<StoredEvent>> {
         self.hub.subscribe(id)
+    }
+
+    fn release(&self, id: &str) {
+        self.hub.release(id)
     }
 
     async fn running(&self) -> Result<Vec<StreamMeta>, StoreError> {
