@@ -49,27 +49,26 @@ impl<S: Send + Sync> FromRequestParts<S> for LastEventId {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
-        let header = parts
-            .headers
-            .get("last-event-id")
-            .map(|v| {
-                v.to_str()
-                    .map_err(|_| bad_id("the Last-Event-ID header is not text"))
-            })
-            .transpose()?
-            .filter(|v| !v.is_empty());
-        let raw = match header {
-            Some(h) => Some(h.to_owned()),
-            None => query_param(parts.uri.query().unwrap_or(""), "lastEventId")
-                .filter(|v| !v.is_empty()),
-        };
-        raw.map(|r| {
-            r.parse::<EventId>()
-                .map_err(|e| bad_id(format!("Last-Event-ID {r:?}: {e}")))
-        })
-        .transpose()
-        .map(LastEventId)
+        let header = parts.headers.get("last-event-id").map(|v| v.as_bytes());
+        last_event_id(header, parts.uri.query().unwrap_or("")).map(LastEventId)
     }
+}
+
+/// Resolves a client's position from its `Last-Event-ID` header and the request's query.
+pub fn last_event_id(header: Option<&[u8]>, query: &str) -> Result<Option<EventId>, ApiError> {
+    let header = header
+        .map(|v| std::str::from_utf8(v).map_err(|_| bad_id("the Last-Event-ID header is not text")))
+        .transpose()?
+        .filter(|v| !v.is_empty());
+    let raw = match header {
+        Some(h) => Some(h.to_owned()),
+        None => query_param(query, "lastEventId").filter(|v| !v.is_empty()),
+    };
+    raw.map(|r| {
+        r.parse::<EventId>()
+            .map_err(|e| bad_id(format!("Last-Event-ID {r:?}: {e}")))
+    })
+    .transpose()
 }
 
 fn bad_id(message: impl Into<String>) -> ApiError {

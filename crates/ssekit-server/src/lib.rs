@@ -11,9 +11,9 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod connection;
 mod error;
 mod extract;
-mod listener;
 mod metrics;
 mod pipeline;
 mod routes;
@@ -152,24 +152,17 @@ pub async fn serve(
         .map_err(std::io::Error::other)?;
     let retention = tokio::spawn(retention_loop(state.clone()));
 
-    let listener = listener::GuardedListener::new(
-        listener,
-        state.config.stall_timeout,
-        state.metrics.stalled_disconnects.clone(),
-    );
     let app = routes::router(state.clone());
     let stop = token.clone();
-    let signal = async move {
+    tokio::spawn(async move {
         shutdown.await;
         stop.cancel();
-    };
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(signal)
-        .await;
+    });
+    connection::serve(state.clone(), listener, app).await;
     token.cancel();
     retention.abort();
     state.runner.shutdown(&state).await;
-    served
+    Ok(())
 }
 
 async fn retention_loop(state: AppState) {

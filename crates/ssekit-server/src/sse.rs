@@ -4,7 +4,7 @@ use std::convert::Infallible;
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use bytes::{Bytes, BytesMut};
 use ssekit_events::EventId;
@@ -19,12 +19,33 @@ const PAGE: usize = 1024;
 /// The keep-alive comment: proxies see bytes and keep the connection open.
 const KEEPALIVE: &[u8] = b": keep-alive\n\n";
 
-/// Opens the SSE response of stream `id` for a client that has seen up to `after`.
-pub async fn subscribe(
-    state: &AppState,
-    id: &str,
-    after: Option<EventId>,
-) -> Result<Response, ApiError> {
+/// A subscription that passed every check: the events to send, as a stream of byte chunks.
+pub struct Subscription {
+    state: AppState,
+    id: String,
+    after: u64,
+    guard: ConnectionGuard,
+}
+
+/// What a subscribe request gets.
+pub enum Opened {
+    /// The client has the terminal event: 204 tells EventSource to stop reconnecting.
+    NoContent,
+    /// A stream to send.
+    Stream(Subscription),
+}
+
+/// The response headers of a stream, besides CORS.
+pub const HEADERS: &[(&str, &str)] = &[
+    ("content-type", "text/event-stream"),
+    ("cache-control", "no-cache"),
+    ("connection", "keep-alive"),
+    // nginx (and proxies that follow it) would otherwise buffer the whole response.
+    ("x-accel-buffering", "no"),
+];
+
+/// Checks a subscribe request to stream `id` from a client that has seen up to `after`.
+pub async fn open(state: &AppState, id: &str, after: Option<EventId>) -> Result<Opened, ApiError> {
     let meta = state.store.meta(id).await?;
     let after_seq = match &after {
         None => 0,
@@ -48,24 +69,35 @@ pub async fn subscribe(
         Some(eid) => eid.seq(),
     };
     if meta.finished() && after_seq == meta.last_seq {
-        // The client has the terminal event: 204 tells EventSource to stop reconnecting.
-        return Ok(StatusCode::NO_CONTENT.into_response());
+        return Ok(Opened::NoContent);
     }
     let guard = ConnectionGuard::acquire(state)?;
     if after.is_some() {
         state.metrics.resumes.inc();
     }
-    let body = Body::from_stream(events(state.clone(), id.to_owned(), after_seq, guard));
-    let mut res = Response::new(body);
-    let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/event-stream"),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    h.insert(header::CONNECTION, HeaderValue::from_static("keep-alive"));
-    // nginx (and proxies that follow it) would otherwise buffer the whole response.
-    h.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    Ok(Opened::Stream(Subscription {
+        state: state.clone(),
+        id: id.to_owned(),
+        after: after_seq,
+        guard,
+    }))
+}
+
+/// The SSE response of stream `id`, for the axum routes.
+pub async fn subscribe(
+    state: &AppState,
+    id: &str,
+    after: Option<EventId>,
+) -> Result<Response, ApiError> {
+    let sub = match open(state, id, after).await? {
+        Opened::NoContent => return Ok(StatusCode::NO_CONTENT.into_response()),
+        Opened::Stream(sub) => sub,
+    };
+    let mut res = Response::new(Body::from_stream(sub.into_stream()));
+    for (name, value) in HEADERS {
+        res.headers_mut()
+            .insert(*name, HeaderValue::from_static(value));
+    }
     Ok(res)
 }
 
@@ -119,74 +151,79 @@ fn join(page: &[Arc<StoredEvent>]) -> Bytes {
     buf.freeze()
 }
 
-fn events(
-    state: AppState,
-    id: String,
-    mut last: u64,
-    guard: ConnectionGuard,
-) -> impl futures_util::Stream<Item = Result<Bytes, Infallible>> {
-    async_stream::stream! {
-        let _guard = guard;
-        let _release = Release { state: state.clone(), id: id.clone() };
-        // Subscribe before reading the history: an event appended in between is then in one of
-        // the two (or both, and skipped by position), never in neither.
-        let mut live = state.store.subscribe(&id);
-        let mut head = Vec::new();
-        ssekit_protocol::encode_retry(&mut head, state.config.retry.as_millis() as u64);
-        yield Ok(Bytes::from(head));
-        let keepalive = state.config.keepalive;
-        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + keepalive, keepalive);
-        let metrics = &state.metrics;
-        'catch_up: loop {
-            // History: everything stored after `last`.
-            loop {
-                let page = match state.store.read(&id, last, PAGE).await {
-                    Ok(page) => page,
-                    Err(e) => {
-                        tracing::warn!(stream = %id, error = %e, "reading a stream failed; closing it");
-                        break 'catch_up;
-                    }
-                };
-                let Some(end) = page.last() else { break };
-                last = end.seq;
-                let ended = end.terminal;
-                metrics.events_delivered.inc_by(page.len() as u64);
-                yield Ok(join(&page));
-                if ended {
-                    break 'catch_up;
-                }
-                if page.len() < PAGE {
-                    break;
-                }
-            }
-            // Live: events as they are appended.
-            loop {
-                tokio::select! {
-                    received = live.recv() => match received {
-                        Ok(event) if event.seq <= last => continue,
-                        // A gap can only mean the ring moved on while we read: fill it from the store.
-                        Ok(event) if event.seq > last + 1 => continue 'catch_up,
-                        Ok(event) => {
-                            last = event.seq;
-                            metrics.events_delivered.inc();
-                            yield Ok(event.frame.clone());
-                            if event.terminal {
-                                break 'catch_up;
-                            }
-                        }
-                        Err(RecvError::Lagged(_)) => {
-                            // A whole buffer behind: drop the connection; the client resumes from
-                            // its last id and loses nothing.
-                            metrics.slow_disconnects.inc();
+impl Subscription {
+    /// The bytes to send: the `retry:` hint, the history after the client's id, live events,
+    /// keep-alive comments; it ends after the terminal event, on lag, or at shutdown.
+    pub fn into_stream(self) -> impl futures_util::Stream<Item = Result<Bytes, Infallible>> {
+        let Subscription {
+            state,
+            id,
+            after: mut last,
+            guard,
+        } = self;
+        async_stream::stream! {
+            let _guard = guard;
+            let _release = Release { state: state.clone(), id: id.clone() };
+            // Subscribe before reading the history: an event appended in between is then in one of
+            // the two (or both, and skipped by position), never in neither.
+            let mut live = state.store.subscribe(&id);
+            let mut head = Vec::new();
+            ssekit_protocol::encode_retry(&mut head, state.config.retry.as_millis() as u64);
+            yield Ok(Bytes::from(head));
+            let keepalive = state.config.keepalive;
+            let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + keepalive, keepalive);
+            let metrics = &state.metrics;
+            'catch_up: loop {
+                // History: everything stored after `last`.
+                loop {
+                    let page = match state.store.read(&id, last, PAGE).await {
+                        Ok(page) => page,
+                        Err(e) => {
+                            tracing::warn!(stream = %id, error = %e, "reading a stream failed; closing it");
                             break 'catch_up;
                         }
-                        Err(RecvError::Closed) => {
-                            live = state.store.subscribe(&id);
-                            continue 'catch_up;
-                        }
-                    },
-                    _ = tick.tick() => yield Ok(Bytes::from_static(KEEPALIVE)),
-                    _ = state.shutdown.cancelled() => break 'catch_up,
+                    };
+                    let Some(end) = page.last() else { break };
+                    last = end.seq;
+                    let ended = end.terminal;
+                    metrics.events_delivered.inc_by(page.len() as u64);
+                    yield Ok(join(&page));
+                    if ended {
+                        break 'catch_up;
+                    }
+                    if page.len() < PAGE {
+                        break;
+                    }
+                }
+                // Live: events as they are appended.
+                loop {
+                    tokio::select! {
+                        received = live.recv() => match received {
+                            Ok(event) if event.seq <= last => continue,
+                            // A gap can only mean the ring moved on while we read: fill it from the store.
+                            Ok(event) if event.seq > last + 1 => continue 'catch_up,
+                            Ok(event) => {
+                                last = event.seq;
+                                metrics.events_delivered.inc();
+                                yield Ok(event.frame.clone());
+                                if event.terminal {
+                                    break 'catch_up;
+                                }
+                            }
+                            Err(RecvError::Lagged(_)) => {
+                                // A whole buffer behind: drop the connection; the client resumes from
+                                // its last id and loses nothing.
+                                metrics.slow_disconnects.inc();
+                                break 'catch_up;
+                            }
+                            Err(RecvError::Closed) => {
+                                live = state.store.subscribe(&id);
+                                continue 'catch_up;
+                            }
+                        },
+                        _ = tick.tick() => yield Ok(Bytes::from_static(KEEPALIVE)),
+                        _ = state.shutdown.cancelled() => break 'catch_up,
+                    }
                 }
             }
         }

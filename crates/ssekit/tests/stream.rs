@@ -367,3 +367,72 @@ async fn read_raw_until_eof(mut s: tokio::net::TcpStream) -> Vec<u8> {
     }
     body
 }
+
+#[tokio::test]
+async fn a_subscription_on_a_reused_connection_is_the_same_stream() {
+    // A fresh connection's subscription is served straight from the socket; one on a connection
+    // that already carried another request goes through hyper and the router. Same bytes, same headers.
+    let server = Server::memory(&["--retry", "300ms"]);
+    let created = create(&server, 1, 0).await;
+    let url = server.url(created["eventsUrl"].as_str().unwrap());
+    let fresh = Sse::open(&url, None).await;
+    let fresh_headers = fresh.headers.clone();
+    let fresh_body = fresh.raw().await;
+
+    let pooled = reqwest::Client::new();
+    assert!(pooled
+        .get(server.url("/healthz"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .is_ok());
+    let res = pooled.get(&url).send().await.unwrap();
+    let reused_headers = res.headers().clone();
+    let reused_body = res.bytes().await.unwrap();
+    assert_eq!(fresh_body, reused_body.to_vec());
+    for name in [
+        "content-type",
+        "cache-control",
+        "connection",
+        "x-accel-buffering",
+        "access-control-allow-origin",
+        "vary",
+    ] {
+        assert_eq!(fresh_headers.get(name), reused_headers.get(name), "{name}");
+    }
+    // And a second subscription on the same (now hyper-served) connection.
+    let again = pooled
+        .get(&url)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(fresh_body, again.to_vec());
+}
+
+#[tokio::test]
+async fn a_connection_serves_another_request_after_a_stream_ends() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = Server::memory(&[]);
+    let created = create(&server, 1, 0).await;
+    let path = created["eventsUrl"].as_str().unwrap().to_string();
+    let addr = server.base.trim_start_matches("http://").to_string();
+    let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
+    let mut all = Vec::new();
+    tokio::time::timeout(PATIENCE, s.read_to_end(&mut all))
+        .await
+        .unwrap()
+        .unwrap();
+    let text = String::from_utf8_lossy(&all);
+    assert!(text.starts_with("HTTP/1.1 200 OK\r\n"), "{text}");
+    assert!(text.contains("event: generation-complete"));
+    assert!(text.contains("0\r\n\r\nHTTP/1.1 200 OK\r\n"), "{text}");
+    assert!(text.ends_with("{\"status\":\"ok\"}"), "{text}");
+}

@@ -5,7 +5,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Map, Value};
-use ssekit_events::{validate_stream_id, Event, Snapshot, STAGE_CANCELLED};
+use ssekit_events::{validate_stream_id, Event, EventId, Snapshot, STAGE_CANCELLED};
 
 use crate::error::ApiError;
 use crate::extract::{parse_json, query_param, read_body, LastEventId};
@@ -44,11 +44,20 @@ pub async fn one_shot(
     LastEventId(last): LastEventId,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
+    let id = one_shot_stream(&state, last.as_ref(), query.as_deref().unwrap_or("")).await?;
+    sse::subscribe(&state, &id, last).await
+}
+
+/// The stream the one-shot endpoint serves: the one `last` names, or a new generation made
+/// from the query.
+pub async fn one_shot_stream(
+    state: &AppState,
+    last: Option<&EventId>,
+    query: &str,
+) -> Result<String, ApiError> {
     if let Some(last) = last {
-        let stream = last.stream().to_owned();
-        return sse::subscribe(&state, &stream, Some(last)).await;
+        return Ok(last.stream().to_owned());
     }
-    let query = query.unwrap_or_default();
     let mut request = Map::new();
     for (name, numeric) in [
         ("topic", false),
@@ -56,7 +65,7 @@ pub async fn one_shot(
         ("blocks", true),
         ("delayMs", true),
     ] {
-        let Some(value) = query_param(&query, name) else {
+        let Some(value) = query_param(query, name) else {
             continue;
         };
         let value = if numeric {
@@ -70,11 +79,11 @@ pub async fn one_shot(
         request.insert(name.to_owned(), value);
     }
     let spec = GenerationSpec::from_request(Value::Object(request), &state.config)?;
-    let id = pipeline::start(&state, spec).await?;
-    sse::subscribe(&state, &id, None).await
+    pipeline::start(state, spec).await
 }
 
-fn checked(id: &str) -> Result<&str, ApiError> {
+/// A stream id from a path: anything that cannot be one is simply not found.
+pub fn checked(id: &str) -> Result<&str, ApiError> {
     validate_stream_id(id).map_err(|_| ApiError::not_found("no stream with that id"))?;
     Ok(id)
 }

@@ -1,7 +1,7 @@
 //! The HTTP API of DESIGN §2.
 
 mod assets;
-mod generations;
+pub(crate) mod generations;
 mod ops;
 mod streams;
 

@@ -1,4 +1,4 @@
-//! The TCP listener: every accepted connection is guarded against clients that stop reading.
+//! Every accepted connection is guarded against clients that stop reading.
 //!
 //! A subscriber that stops reading fills its socket, the server's writes stay pending, and the
 //! connection would hold its memory forever. [`StallGuard`] fails a write that has made no
@@ -13,45 +13,7 @@ use std::time::Duration;
 
 use prometheus_client::metrics::counter::Counter;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::{TcpListener, TcpStream};
 use tokio::time::Sleep;
-
-/// A listener whose connections are [`StallGuard`]ed.
-pub struct GuardedListener {
-    inner: TcpListener,
-    stall_timeout: Duration,
-    stalled: Counter,
-}
-
-impl GuardedListener {
-    /// Wraps `inner`; writes pending longer than `stall_timeout` fail.
-    pub fn new(inner: TcpListener, stall_timeout: Duration, stalled: Counter) -> Self {
-        Self {
-            inner,
-            stall_timeout,
-            stalled,
-        }
-    }
-}
-
-impl axum::serve::Listener for GuardedListener {
-    type Io = StallGuard<TcpStream>;
-    type Addr = std::net::SocketAddr;
-
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        let (stream, addr) = axum::serve::Listener::accept(&mut self.inner).await;
-        // Events are small and must leave at once.
-        let _ = stream.set_nodelay(true);
-        (
-            StallGuard::new(stream, self.stall_timeout, self.stalled.clone()),
-            addr,
-        )
-    }
-
-    fn local_addr(&self) -> io::Result<Self::Addr> {
-        self.inner.local_addr()
-    }
-}
 
 /// An I/O stream whose writes fail with `TimedOut` after making no progress for a while.
 pub struct StallGuard<T> {
@@ -64,7 +26,8 @@ pub struct StallGuard<T> {
 }
 
 impl<T> StallGuard<T> {
-    fn new(inner: T, timeout: Duration, stalled: Counter) -> Self {
+    /// Guards `inner`: a write pending longer than `timeout` fails.
+    pub fn new(inner: T, timeout: Duration, stalled: Counter) -> Self {
         Self {
             inner,
             timeout,

@@ -1,0 +1,173 @@
+//! Writing a subscription's response straight to the socket: the head, then the stream in
+//! chunked encoding, one write per event, from bytes shared by every subscriber.
+
+use std::io::{self, IoSlice};
+use std::pin::pin;
+
+use axum::http::StatusCode;
+use futures_util::StreamExt;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+use super::head::{SseRequest, SseRoute};
+use crate::error::ApiError;
+use crate::extract::last_event_id;
+use crate::routes::generations::{checked, one_shot_stream};
+use crate::sse::{self, Opened};
+use crate::AppState;
+
+/// Serves one subscription request. Returns whether the connection may serve another request.
+///
+/// `pending` receives bytes of a next (pipelined) request that arrive while the stream runs.
+pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
+    state: &AppState,
+    io: &mut S,
+    req: SseRequest,
+    pending: &mut Vec<u8>,
+) -> bool {
+    let cors = cors_headers(&state.config.cors_origins, req.origin.as_deref());
+    let opened = async {
+        let last = last_event_id(req.last_event_id.as_deref(), &req.query)?;
+        let id = match &req.route {
+            SseRoute::Events(id) => checked(id)?.to_owned(),
+            SseRoute::OneShot => one_shot_stream(state, last.as_ref(), &req.query).await?,
+        };
+        sse::open(state, &id, last).await
+    }
+    .await;
+    let keep = !req.close;
+    let sub = match opened {
+        Err(e) => return write_error(io, &e, &cors, keep).await.is_ok() && keep,
+        Ok(Opened::NoContent) => {
+            let head = response_head(StatusCode::NO_CONTENT, &cors, &[], keep);
+            return io.write_all(&head).await.is_ok() && keep;
+        }
+        Ok(Opened::Stream(sub)) => sub,
+    };
+    let mut extra: Vec<(&str, &str)> = sse::HEADERS
+        .iter()
+        .filter(|(n, _)| *n != "connection")
+        .copied()
+        .collect();
+    extra.push(("transfer-encoding", "chunked"));
+    let head = response_head(StatusCode::OK, &cors, &extra, keep);
+    if io.write_all(&head).await.is_err() {
+        return false;
+    }
+    drop(head);
+
+    let mut stream = pin!(sub.into_stream());
+    let mut probe = [0u8; 64];
+    let mut probing = true;
+    loop {
+        tokio::select! {
+            chunk = stream.next() => match chunk {
+                Some(Ok(bytes)) => {
+                    if write_chunk(io, &bytes).await.is_err() {
+                        return false;
+                    }
+                }
+                Some(Err(never)) => match never {},
+                None => break,
+            },
+            // A listening client sends nothing: a read that ends means it left. Bytes mean a
+            // pipelined request, kept for when this response is done.
+            read = io.read(&mut probe), if probing => match read {
+                Ok(0) | Err(_) => return false,
+                Ok(n) => {
+                    pending.extend_from_slice(&probe[..n]);
+                    probing = false;
+                }
+            },
+        }
+    }
+    io.write_all(b"0\r\n\r\n").await.is_ok() && keep && !state.shutdown.is_cancelled()
+}
+
+/// One chunk: size line, data, CRLF — one vectored write.
+async fn write_chunk<S: AsyncWrite + Unpin>(io: &mut S, data: &[u8]) -> io::Result<()> {
+    let size = format!("{:x}\r\n", data.len());
+    let mut slices = [
+        IoSlice::new(size.as_bytes()),
+        IoSlice::new(data),
+        IoSlice::new(b"\r\n"),
+    ];
+    let mut bufs = &mut slices[..];
+    while !bufs.is_empty() {
+        let n = io.write_vectored(bufs).await?;
+        if n == 0 {
+            return Err(io::ErrorKind::WriteZero.into());
+        }
+        IoSlice::advance_slices(&mut bufs, n);
+    }
+    Ok(())
+}
+
+async fn write_error<S: AsyncWrite + Unpin>(
+    io: &mut S,
+    e: &ApiError,
+    cors: &[(&'static str, String)],
+    keep: bool,
+) -> io::Result<()> {
+    let body = e.body();
+    let len = body.len().to_string();
+    let retry = e.retry_after_secs().map(|s| s.to_string());
+    let mut extra = vec![
+        ("content-type", "application/json"),
+        ("content-length", len.as_str()),
+    ];
+    if let Some(r) = &retry {
+        extra.push(("retry-after", r.as_str()));
+    }
+    let mut out = response_head(e.status(), cors, &extra, keep);
+    out.extend_from_slice(body.as_bytes());
+    io.write_all(&out).await
+}
+
+fn response_head(
+    status: StatusCode,
+    cors: &[(&'static str, String)],
+    extra: &[(&str, &str)],
+    keep: bool,
+) -> Vec<u8> {
+    let mut out = Vec::with_capacity(256);
+    out.extend_from_slice(
+        format!(
+            "HTTP/1.1 {} {}\r\n",
+            status.as_u16(),
+            status.canonical_reason().unwrap_or("")
+        )
+        .as_bytes(),
+    );
+    let connection = if keep { "keep-alive" } else { "close" };
+    let date = httpdate::fmt_http_date(std::time::SystemTime::now());
+    let fields = extra
+        .iter()
+        .copied()
+        .chain([("connection", connection), ("date", date.as_str())])
+        .chain(cors.iter().map(|(n, v)| (*n, v.as_str())));
+    for (name, value) in fields {
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(value.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b"\r\n");
+    out
+}
+
+/// The CORS headers the router's `CorsLayer` would add to a simple GET from `origin`.
+fn cors_headers(allowed: &[String], origin: Option<&[u8]>) -> Vec<(&'static str, String)> {
+    let mut out = Vec::with_capacity(2);
+    if allowed.iter().any(|o| o == "*") {
+        out.push(("access-control-allow-origin", "*".to_owned()));
+    } else if let Some(origin) = origin.and_then(|o| std::str::from_utf8(o).ok()) {
+        if allowed.iter().any(|o| o == origin) {
+            out.push(("access-control-allow-origin", origin.to_owned()));
+        }
+    }
+    out.push((
+        "vary",
+        "origin, access-control-request-method, access-control-request-headers".to_owned(),
+    ));
+    out
+}
