@@ -85,9 +85,10 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
 
 /// One chunk: size line, data, CRLF — one vectored write.
 async fn write_chunk<S: AsyncWrite + Unpin>(io: &mut S, data: &[u8]) -> io::Result<()> {
-    let size = format!("{:x}\r\n", data.len());
+    let mut size = [0u8; 18];
+    let size = chunk_size_line(data.len(), &mut size);
     let mut slices = [
-        IoSlice::new(size.as_bytes()),
+        IoSlice::new(size),
         IoSlice::new(data),
         IoSlice::new(b"\r\n"),
     ];
@@ -100,6 +101,24 @@ async fn write_chunk<S: AsyncWrite + Unpin>(io: &mut S, data: &[u8]) -> io::Resu
         IoSlice::advance_slices(&mut bufs, n);
     }
     Ok(())
+}
+
+/// `{len:x}\r\n` in `buf`, without allocating: this runs once per event per subscriber.
+fn chunk_size_line(len: usize, buf: &mut [u8; 18]) -> &[u8] {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut i = 16;
+    let mut n = len;
+    loop {
+        i -= 1;
+        buf[i] = HEX[n & 0xf];
+        n >>= 4;
+        if n == 0 {
+            break;
+        }
+    }
+    buf[16] = b'\r';
+    buf[17] = b'\n';
+    &buf[i..]
 }
 
 async fn write_error<S: AsyncWrite + Unpin>(
@@ -170,4 +189,34 @@ fn cors_headers(allowed: &[String], origin: Option<&[u8]>) -> Vec<(&'static str,
         "origin, access-control-request-method, access-control-request-headers".to_owned(),
     ));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunk_size_lines() {
+        for n in [0usize, 1, 15, 16, 255, 4096, 1 << 40, usize::MAX] {
+            let mut buf = [0u8; 18];
+            assert_eq!(
+                chunk_size_line(n, &mut buf),
+                format!("{n:x}\r\n").as_bytes()
+            );
+        }
+    }
+
+    #[test]
+    fn cors_follows_the_configured_origins() {
+        let any = cors_headers(&["*".into()], Some(b"https://a"));
+        assert_eq!(any[0], ("access-control-allow-origin", "*".to_owned()));
+        let list = vec!["https://a".to_owned()];
+        assert_eq!(cors_headers(&list, Some(b"https://a"))[0].1, "https://a");
+        assert!(cors_headers(&list, Some(b"https://b"))
+            .iter()
+            .all(|(n, _)| *n != "access-control-allow-origin"));
+        assert!(cors_headers(&list, None)
+            .iter()
+            .all(|(n, _)| *n != "access-control-allow-origin"));
+    }
 }
