@@ -44,9 +44,13 @@ impl Server {
     }
 
     fn spawn(args: Vec<String>, data: Option<PathBuf>) -> Server {
+        Self::spawn_at("127.0.0.1:0", args, data)
+    }
+
+    fn spawn_at(addr: &str, args: Vec<String>, data: Option<PathBuf>) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_ssekit"))
             .arg("serve")
-            .args(["--addr", "127.0.0.1:0"])
+            .args(["--addr", addr])
             .args(&args)
             .env("SSEKIT_LOG", "warn")
             .stdout(Stdio::piped())
@@ -86,6 +90,14 @@ impl Server {
     pub fn restart(&mut self) {
         self.kill9();
         let next = Self::spawn(self.args.clone(), self.data.clone());
+        *self = next;
+    }
+
+    /// `kill -9`, then the same server again on the same address: clients keep their URLs.
+    pub fn restart_in_place(&mut self) {
+        self.kill9();
+        let addr = self.base.trim_start_matches("http://").to_string();
+        let next = Self::spawn_at(&addr, self.args.clone(), self.data.clone());
         *self = next;
     }
 
