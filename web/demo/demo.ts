@@ -1,0 +1,215 @@
+// The demo page: a generation streamed live, surviving reloads, dropped connections and server restarts.
+import {
+  Backoff,
+  EVENT_NAMES,
+  GenerationState,
+  connect,
+  renderBlock,
+  renderSkeletons,
+  type Connection,
+  type EventHandlers,
+  type EventName,
+  type Handlers,
+} from "../src/index";
+
+const params = new URLSearchParams(location.search);
+// `?api=http://host:port` streams from another server (through CORS); default: this origin.
+const api = params.get("api") ?? "";
+const resolve = (url: string) => new URL(url, api || location.href).toString();
+const retryBase = Number(params.get("retryBase")) || 0;
+const backoff = retryBase > 0 ? new Backoff({ baseMs: retryBase, maxMs: retryBase * 10 }) : undefined;
+
+const $ = <T extends HTMLElement>(sel: string) => document.querySelector<T>(sel)!;
+const app = $("#app");
+const form = $<HTMLFormElement>("#start-form");
+const list = $("#blocks-list");
+const banner = $("#banner");
+const startButton = $<HTMLButtonElement>("#start");
+const stopButton = $<HTMLButtonElement>("#stop");
+
+let state = new GenerationState();
+let conn: Connection | null = null;
+let stage = "Idle";
+let ticker: ReturnType<typeof setInterval> | null = null;
+
+function setBanner(kind: "error" | "info" | null, text = "", link?: { href: string; label: string }) {
+  banner.className = kind ? `banner show ${kind}` : "banner";
+  banner.replaceChildren(document.createTextNode(text));
+  if (link) {
+    const a = document.createElement("a");
+    a.href = link.href;
+    a.textContent = link.label;
+    a.target = "_blank";
+    a.rel = "noopener";
+    a.id = "document-link";
+    banner.append(" ", a);
+  }
+}
+
+function elapsed(): string {
+  if (state.startedAt === null) return "0.0 s";
+  const end = state.finishedAt ?? Date.now();
+  return `${((end - state.startedAt) / 1000).toFixed(1)} s`;
+}
+
+function render() {
+  app.dataset.status = state.status;
+  const done = state.completedBlocks;
+  const total = state.totalBlocks;
+  $("#done").textContent = String(done);
+  $("#total").textContent = String(total);
+  $("#elapsed").textContent = elapsed();
+  const pct = total ? Math.round((done / total) * 100) : 0;
+  const bar = $("#progress");
+  bar.setAttribute("aria-valuenow", String(pct));
+  (bar.firstElementChild as HTMLElement).style.width = `${pct}%`;
+  $("#stage").replaceChildren(Object.assign(document.createElement("strong"), { textContent: stage }));
+
+  const hint = document.getElementById("hint");
+  if (hint && state.status !== "idle") hint.remove();
+  for (const block of state.orderedBlocks()) renderBlock(list, block, resolve);
+
+  const steps = $("#reasoning");
+  while (steps.children.length < state.reasoning.length) {
+    const li = document.createElement("li");
+    li.textContent = state.reasoning[steps.children.length]!;
+    li.className = "ssekit-fade-in";
+    steps.appendChild(li);
+  }
+  $("#reasoning-empty").hidden = state.reasoning.length > 0;
+
+  switch (state.status) {
+    case "complete":
+      setBanner("info", "Done.", state.documentUrl ? { href: resolve(state.documentUrl), label: "Open the saved document" } : undefined);
+      break;
+    case "cancelled":
+      setBanner("info", "Stopped. The generation was cancelled.");
+      break;
+    case "error":
+      setBanner("error", state.error ?? "The generation failed.");
+      break;
+    default:
+      setBanner(null);
+  }
+  const running = state.status === "generating";
+  stopButton.disabled = !running;
+  startButton.disabled = running;
+  if (running && ticker === null) ticker = setInterval(() => ($("#elapsed").textContent = elapsed()), 100);
+  if (!running && ticker !== null) {
+    clearInterval(ticker);
+    ticker = null;
+  }
+}
+
+const STAGES: Partial<Record<EventName, (d: never) => string>> = {
+  "generation-start": () => "Starting",
+  "reasoning-start": () => "Reasoning",
+  "reasoning-step": (d: { content: string }) => d.content,
+  "block-start": (d: { blockIndex: number; title: string }) => `Writing block ${d.blockIndex + 1}: ${d.title}`,
+  "image-placeholder": () => "Drawing an illustration",
+  "persist-start": () => "Saving",
+  "generation-complete": () => "Complete",
+};
+
+function handlers(): Handlers {
+  const on: EventHandlers = {};
+  for (const name of EVENT_NAMES) {
+    (on as Record<string, (data: unknown, id: string) => void>)[name] = (data, id) => {
+      state.apply(name, data as never, id);
+      if (name === "generation-start") renderSkeletons(list, state.totalBlocks);
+      const label = STAGES[name];
+      if (label) stage = label(data as never);
+      if (name === "error") stage = state.status === "generating" ? "A stage failed; going on" : "Stopped";
+      render();
+    };
+  }
+  return {
+    ...on,
+    onOpen: () => {
+      if (stage.startsWith("Reconnecting")) stage = "Resumed";
+      render();
+    },
+    onReconnecting: (attempt) => {
+      stage = `Reconnecting… (attempt ${attempt})`;
+      render();
+    },
+    onFatal: (message) => {
+      state.fail(message);
+      stage = "Disconnected";
+      render();
+    },
+    onEnd: render,
+  };
+}
+
+function follow() {
+  conn?.close();
+  conn = connect(resolve(state.eventsUrl!), handlers(), { lastEventId: state.lastEventId, backoff });
+}
+
+async function start(topic: string, blocks: number, delayMs: number) {
+  conn?.close();
+  conn = null;
+  list.replaceChildren();
+  $("#reasoning").replaceChildren();
+  state.clear();
+  state = new GenerationState();
+  stage = "Starting";
+  let res: Response;
+  try {
+    res = await fetch(resolve("/v1/generations"), {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ topic, blocks, delayMs }),
+    });
+  } catch {
+    state.fail("The server cannot be reached.");
+    return render();
+  }
+  const body = (await res.json().catch(() => ({}))) as { eventsUrl?: string; error?: { message?: string } };
+  if (!res.ok || !body.eventsUrl) {
+    state.fail(body.error?.message ?? `The server refused the generation (${res.status}).`);
+    return render();
+  }
+  state.begin(body.eventsUrl, api || null);
+  render();
+  follow();
+}
+
+async function stop() {
+  const id = state.sessionId ?? /\/v1\/generations\/([^/]+)\/events/.exec(state.eventsUrl ?? "")?.[1];
+  if (!id) return;
+  stopButton.disabled = true;
+  stage = "Stopping";
+  render();
+  const res = await fetch(resolve(`/v1/generations/${id}`), { method: "DELETE" }).catch(() => null);
+  // The stream delivers the cancel error; if it has already ended, there is nothing to stop.
+  if (res && res.status === 409) render();
+}
+
+form.addEventListener("submit", (e) => {
+  e.preventDefault();
+  const data = new FormData(form);
+  void start(String(data.get("topic") ?? ""), Number(data.get("blocks")), Number(data.get("delayMs")));
+});
+stopButton.addEventListener("click", () => void stop());
+
+// A reload shows the saved state at once and resumes the same generation after its last id.
+const restored = GenerationState.restore();
+if (restored && restored.eventsUrl && (restored.apiBase ?? "") === api) {
+  state = restored;
+  stage = restored.status === "generating" ? "Resuming" : stage;
+  renderSkeletons(list, state.totalBlocks);
+  render();
+  if (state.status === "generating") follow();
+} else if (params.get("autostart") === "1") {
+  const topic = params.get("topic") ?? "the history of the printing press";
+  const blocks = Number(params.get("blocks") ?? 6);
+  const delayMs = Number(params.get("delayMs") ?? 150);
+  $<HTMLInputElement>("#topic").value = topic;
+  $<HTMLInputElement>("#blocks").value = String(blocks);
+  $<HTMLInputElement>("#delay").value = String(delayMs);
+  void start(topic, blocks, delayMs);
+} else {
+  render();
+}

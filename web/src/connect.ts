@@ -1,0 +1,241 @@
+import { Backoff } from "./backoff";
+import { EVENT_NAMES, isTerminal, seqOf, type EventMap, type EventName } from "./events";
+
+/** A handler per event name, typed by the vocabulary. */
+export type EventHandlers = { [K in EventName]?: (data: EventMap[K], id: string) => void };
+
+/** What happens to the connection itself. */
+export interface LifecycleHandlers {
+  /** A connection opened. */
+  onOpen?(): void;
+  /** The connection was lost; the client tries again (attempt `attempt`, in `delayMs`). */
+  onReconnecting?(attempt: number, delayMs: number): void;
+  /** The stream ended: its terminal event arrived (or the server says there is no more). */
+  onEnd?(): void;
+  /** The client gave up: retries exhausted, or the stream is gone. Nothing more will come. */
+  onFatal?(message: string, code: "gave_up" | "not_found" | "expired"): void;
+}
+
+export type Handlers = EventHandlers & LifecycleHandlers;
+
+/** The smallest document the client needs for page visibility. */
+export interface VisibilitySource {
+  readonly hidden: boolean;
+  addEventListener(type: "visibilitychange", listener: () => void): void;
+  removeEventListener(type: "visibilitychange", listener: () => void): void;
+}
+
+export interface ConnectOptions {
+  /** Resume after this id (e.g. restored from a saved state). */
+  lastEventId?: string | null;
+  /** Failed attempts in a row before giving up (default 3); reset when an event arrives. */
+  maxAttempts?: number;
+  /** Delays between attempts (default: 1 s, 2 s, 4 s … capped at 10 s, jittered). */
+  backoff?: Backoff;
+  /** Asked before each retry whether the stream still exists (default: derived from the URL or the last id). */
+  snapshotUrl?: string | null;
+  /** For tests and other environments. */
+  EventSource?: typeof EventSource;
+  fetch?: typeof fetch;
+  document?: VisibilitySource | null;
+  setTimeout?: (f: () => void, ms: number) => unknown;
+  clearTimeout?: (t: unknown) => void;
+  random?: () => number;
+}
+
+/** An open subscription. */
+export interface Connection {
+  /** Stops for good and releases the EventSource. */
+  close(): void;
+  /** The id of the last event delivered to a handler. */
+  readonly lastEventId: string | null;
+  /** Whether the connection has ended (terminal event, `close()`, or given up). */
+  readonly closed: boolean;
+}
+
+function base(): string {
+  return (globalThis as { location?: { href: string } }).location?.href ?? "http://localhost/";
+}
+
+function withLastEventId(url: string, id: string): string {
+  const u = new URL(url, base());
+  u.searchParams.set("lastEventId", id);
+  return u.toString();
+}
+
+/** `/v1/generations/{id}` of the stream `lastEventId` names, or of an events URL. */
+function snapshotFor(url: string, lastEventId: string | null): string | null {
+  const stream = lastEventId?.replace(/:\d+$/, "");
+  const u = new URL(url, base());
+  if (stream) return new URL(`/v1/generations/${encodeURIComponent(stream)}`, u).toString();
+  const m = /^(.*\/v1\/(?:generations|streams)\/[^/]+)\/events$/.exec(u.pathname);
+  return m ? new URL(m[1]!.replace("/v1/streams/", "/v1/generations/"), u).toString() : null;
+}
+
+/**
+ * Subscribes to the stream at `url` with typed handlers.
+ *
+ * EventSource retries a lost connection once by itself (sending `Last-Event-ID`); if that fails
+ * or the connection is closed for good, the client reconnects with `?lastEventId=` after an
+ * exponential backoff — asking the snapshot endpoint first, so a stream that is gone ends at once
+ * with a clear message. Events already delivered are dropped by id, so a handler never sees an
+ * event twice. The EventSource is closed on the terminal event and on `close()`.
+ *
+ * ```ts
+ * const conn = connect("/v1/generations/gen_x/events", {
+ *   "block-content": (data) => render(data.blockIndex, data.html),
+ *   onFatal: (message) => showError(message),
+ * });
+ * ```
+ */
+export function connect(url: string, handlers: Handlers, options: ConnectOptions = {}): Connection {
+  const ES = options.EventSource ?? globalThis.EventSource;
+  const doFetch = options.fetch ?? (globalThis.fetch ? globalThis.fetch.bind(globalThis) : undefined);
+  const doc =
+    options.document !== undefined ? options.document : typeof document !== "undefined" ? document : null;
+  const setT = options.setTimeout ?? ((f: () => void, ms: number) => setTimeout(f, ms));
+  const clearT = options.clearTimeout ?? ((t: unknown) => clearTimeout(t as ReturnType<typeof setTimeout>));
+  const random = options.random ?? Math.random;
+  const maxAttempts = options.maxAttempts ?? 3;
+  const backoff = options.backoff ?? new Backoff();
+
+  let lastEventId: string | null = options.lastEventId ?? null;
+  let lastSeq = lastEventId ? (seqOf(lastEventId) ?? 0) : 0;
+  let source: EventSource | null = null;
+  let timer: unknown = null;
+  let attempts = 0;
+  let letBrowserRetry = true;
+  let lostWhileHidden = false;
+  let closed = false;
+
+  const finish = () => {
+    closed = true;
+    source?.close();
+    source = null;
+    if (timer !== null) clearT(timer);
+    timer = null;
+    doc?.removeEventListener("visibilitychange", onVisibility);
+  };
+
+  const giveUp = (message: string, code: "gave_up" | "not_found" | "expired") => {
+    if (closed) return;
+    finish();
+    handlers.onFatal?.(message, code);
+  };
+
+  const onMessage = (name: EventName, e: MessageEvent) => {
+    if (closed) return;
+    const id = e.lastEventId;
+    const seq = seqOf(id);
+    if (seq !== null && seq <= lastSeq) return; // seen already
+    if (seq !== null) lastSeq = seq;
+    if (id) lastEventId = id;
+    attempts = 0;
+    letBrowserRetry = true;
+    let data: unknown;
+    try {
+      data = JSON.parse(e.data);
+    } catch {
+      return;
+    }
+    const handler = handlers[name] as ((d: unknown, id: string) => void) | undefined;
+    handler?.(data, id);
+    if (isTerminal(name, data as EventMap[typeof name])) {
+      finish();
+      handlers.onEnd?.();
+    }
+  };
+
+  const reopenAfter = (delay: number) => {
+    const snapshotUrl = options.snapshotUrl !== undefined ? options.snapshotUrl : snapshotFor(url, lastEventId);
+    const schedule = () => {
+      if (!closed) timer = setT(open, delay);
+    };
+    if (!snapshotUrl || !doFetch) return schedule();
+    doFetch(snapshotUrl, { headers: { accept: "application/json" } }).then(
+      async (res) => {
+        if (closed) return;
+        if (res.status === 404 || res.status === 410) {
+          const body = (await res.json().catch(() => null)) as { error?: { message?: string } } | null;
+          const gone = res.status === 410 ? "This stream has expired." : "This stream no longer exists.";
+          return giveUp(body?.error?.message ? `${gone} (${body.error.message})` : gone, res.status === 410 ? "expired" : "not_found");
+        }
+        if (res.ok) {
+          const snap = (await res.json().catch(() => null)) as { status?: string; lastEventId?: string } | null;
+          if (snap && snap.status !== "running" && snap.lastEventId === lastEventId) {
+            // The server has nothing after what we have: the stream is over.
+            finish();
+            return handlers.onEnd?.();
+          }
+        }
+        schedule();
+      },
+      // The server is unreachable: keep backing off.
+      schedule,
+    );
+  };
+
+  const onConnectionError = (failed: EventSource) => {
+    if (closed || failed !== source) return;
+    if (doc?.hidden) {
+      // Lost while the tab is hidden: reopen when it is shown, without spending attempts.
+      failed.close();
+      source = null;
+      lostWhileHidden = true;
+      return;
+    }
+    attempts += 1;
+    if (attempts > maxAttempts) {
+      return giveUp(`The connection was lost and ${maxAttempts} attempts to resume failed.`, "gave_up");
+    }
+    if (failed.readyState === ES.CONNECTING && letBrowserRetry) {
+      // EventSource retries by itself, with Last-Event-ID: let it, once.
+      letBrowserRetry = false;
+      handlers.onReconnecting?.(attempts, 0);
+      return;
+    }
+    failed.close();
+    source = null;
+    const delay = backoff.delay(attempts, random());
+    handlers.onReconnecting?.(attempts, delay);
+    reopenAfter(delay);
+  };
+
+  function open() {
+    timer = null;
+    if (closed) return;
+    const es = new ES(lastEventId ? withLastEventId(url, lastEventId) : url);
+    source = es;
+    es.onopen = () => handlers.onOpen?.();
+    for (const name of EVENT_NAMES) {
+      if (name !== "error") es.addEventListener(name, (e) => onMessage(name, e as MessageEvent));
+    }
+    // `error` is both the vocabulary's event (with data) and EventSource's connection error.
+    es.addEventListener("error", (e) => {
+      if (typeof (e as MessageEvent).data === "string") onMessage("error", e as MessageEvent);
+      else onConnectionError(es);
+    });
+  }
+
+  function onVisibility() {
+    if (!doc?.hidden && lostWhileHidden && !closed) {
+      lostWhileHidden = false;
+      attempts = 0;
+      letBrowserRetry = true;
+      open();
+    }
+  }
+
+  doc?.addEventListener("visibilitychange", onVisibility);
+  open();
+
+  return {
+    close: finish,
+    get lastEventId() {
+      return lastEventId;
+    },
+    get closed() {
+      return closed;
+    },
+  };
+}

@@ -1,0 +1,14 @@
+// ssekit's browser client: typed, resumable Server-Sent Events.
+export { Backoff, type BackoffOptions } from "./backoff";
+export {
+  connect,
+  type Connection,
+  type ConnectOptions,
+  type EventHandlers,
+  type Handlers,
+  type LifecycleHandlers,
+  type VisibilitySource,
+} from "./connect";
+export * from "./events";
+export { blockElement, renderBlock, renderSkeletons, type Resolve } from "./render";
+export { GenerationState, type BlockState, type ImageState, type StateOptions, type Status } from "./state";

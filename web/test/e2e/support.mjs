@@ -1,0 +1,199 @@
+// What the browser tests share: the real ssekit binary, Debian's Chromium, a dropping proxy,
+// and a static server for a second origin.
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:http";
+import net from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const webRoot = join(here, "..", "..");
+const BIN = process.env.SSEKIT_BIN ?? join(webRoot, "..", "target", "debug", "ssekit");
+export const PATIENCE = 60_000;
+
+/** A fresh temporary directory, removed by `cleanup`. */
+export function tempDir(cleanup) {
+  const dir = mkdtempSync(join(tmpdir(), "ssekit-e2e-"));
+  cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** `ssekit serve` on 127.0.0.1 (a free port, or `addr`); resolves once it listens. */
+export function startServer({ dataDir = null, addr = "127.0.0.1:0", args = [] } = {}) {
+  const store = dataDir ? `sqlite:${join(dataDir, "ssekit.db")}` : "memory";
+  const proc = spawn(BIN, ["serve", "--addr", addr, "--store", store, "--retry", "300ms", ...args], {
+    stdio: ["ignore", "pipe", "inherit"],
+    env: { ...process.env, SSEKIT_LOG: "warn" },
+  });
+  return new Promise((resolve, reject) => {
+    let out = "";
+    proc.on("exit", (code) => reject(new Error(`ssekit exited (${code}) before listening: ${out}`)));
+    proc.stdout.on("data", (d) => {
+      out += d;
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m) {
+        proc.removeAllListeners("exit");
+        resolve({
+          base: m[1],
+          addr: m[1].replace("http://", ""),
+          dataDir,
+          args,
+          proc,
+          /** kill -9: nothing graceful. */
+          kill9() {
+            return new Promise((r) => {
+              if (proc.exitCode !== null || proc.signalCode !== null) return r();
+              proc.once("exit", () => r());
+              proc.kill("SIGKILL");
+            });
+          },
+        });
+      }
+    });
+  });
+}
+
+/** The same server again on the same address and store, after a kill -9. */
+export async function restart(server) {
+  await server.kill9();
+  for (let i = 0; ; i++) {
+    try {
+      return await startServer({ dataDir: server.dataDir, addr: server.addr, args: server.args });
+    } catch (e) {
+      if (i > 20) throw e;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+export async function launch(cleanup) {
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+      "--disable-quic",
+    ],
+  });
+  cleanup.push(() => browser.close());
+  const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
+  const page = await context.newPage();
+  page.on("pageerror", (e) => console.error("page error:", e));
+  return { browser, context, page };
+}
+
+export async function waitStatus(page, status, timeout = PATIENCE) {
+  await page.waitForSelector(`#app[data-status="${status}"]`, { timeout });
+}
+
+/** Blocks completed on the page. */
+export async function completedBlocks(page) {
+  return page.locator('[data-block-index][data-status="complete"]').count();
+}
+
+export async function waitBlocks(page, n, timeout = PATIENCE) {
+  await page.waitForFunction((n) => document.querySelectorAll('[data-block-index][data-status="complete"]').length >= n, n, { timeout });
+}
+
+/** The page's blocks: index, title, HTML and image URLs, in document order. */
+export async function pageBlocks(page) {
+  return page.$$eval("[data-block-index]", (els) =>
+    els.map((el) => ({
+      index: Number(el.dataset.blockIndex),
+      status: el.dataset.status,
+      title: el.querySelector(".ssekit-block-title")?.textContent ?? null,
+      html: el.querySelector(".ssekit-block-body")?.innerHTML ?? "",
+      images: [...el.querySelectorAll("img")].map((i) => ({ src: new URL(i.src).pathname, loaded: i.complete && i.naturalWidth > 0 })),
+    })),
+  );
+}
+
+export async function snapshot(base, id) {
+  const res = await fetch(`${base}/v1/generations/${id}`);
+  return res.json();
+}
+
+/** The generation id the page follows. */
+export async function sessionId(page) {
+  return page.evaluate(() => JSON.parse(sessionStorage.getItem("ssekit-generation") ?? "{}").sessionId ?? null);
+}
+
+export async function generationsStarted(base) {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  return Number(/^ssekit_generations_started_total (\d+)$/m.exec(text)?.[1] ?? NaN);
+}
+
+/** A TCP proxy to `target` whose open connections can be cut at will. */
+export function startProxy(target, cleanup) {
+  const [host, port] = target.replace("http://", "").split(":");
+  const sockets = new Set();
+  const server = net.createServer((client) => {
+    const upstream = net.connect(Number(port), host);
+    sockets.add(client);
+    sockets.add(upstream);
+    const done = () => {
+      client.destroy();
+      upstream.destroy();
+      sockets.delete(client);
+      sockets.delete(upstream);
+    };
+    client.pipe(upstream).on("error", done);
+    upstream.pipe(client).on("error", done);
+    client.on("close", done);
+    upstream.on("close", done);
+  });
+  return new Promise((resolve) =>
+    server.listen(0, "127.0.0.1", () => {
+      cleanup.push(() => new Promise((r) => { for (const s of sockets) s.destroy(); server.close(() => r()); }));
+      resolve({
+        base: `http://127.0.0.1:${server.address().port}`,
+        /** Cuts every open connection (the server keeps running). */
+        dropAll() {
+          const n = sockets.size;
+          for (const s of sockets) s.destroy();
+          return n;
+        },
+      });
+    }),
+  );
+}
+
+/** Serves web/dist on another origin (the page's files only; no API). */
+export function startStatic(cleanup) {
+  const files = {
+    "/": ["index.html", "text/html"],
+    "/assets/demo.js": ["demo.js", "text/javascript"],
+    "/assets/ssekit.js": ["ssekit.js", "text/javascript"],
+    "/assets/ssekit.css": ["ssekit.css", "text/css"],
+  };
+  const server = createServer((req, res) => {
+    const f = files[new URL(req.url, "http://x").pathname];
+    if (!f) return res.writeHead(404).end();
+    res.writeHead(200, { "content-type": f[1] }).end(readFileSync(join(webRoot, "dist", f[0])));
+  });
+  return new Promise((resolve) =>
+    server.listen(0, "127.0.0.1", () => {
+      cleanup.push(() => new Promise((r) => server.close(() => r())));
+      resolve({ base: `http://127.0.0.1:${server.address().port}` });
+    }),
+  );
+}
+
+/** Runs the cleanups in reverse order, never throwing. */
+export async function runCleanup(cleanup) {
+  while (cleanup.length) {
+    try {
+      await cleanup.pop()();
+    } catch {
+      // best effort: the test's own failure is what matters
+    }
+  }
+}
