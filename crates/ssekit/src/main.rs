@@ -1,5 +1,6 @@
 //! `ssekit`: the server and its command-line tools.
 
+mod bench;
 mod progress;
 mod serve;
 
@@ -21,6 +22,8 @@ enum Command {
     Generate(progress::GenerateArgs),
     /// Follow an existing stream (an events URL) with progress bars.
     Watch(progress::WatchArgs),
+    /// Measure a server: idle connections, fan-out, generations, replay, append.
+    Bench(bench::BenchArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -40,6 +43,7 @@ fn main() -> std::process::ExitCode {
             Command::Serve(args) => serve::run(args).await,
             Command::Generate(args) => progress::generate(args).await,
             Command::Watch(args) => progress::watch(args).await,
+            Command::Bench(args) => bench::run(args).await,
         }
     });
     match result {
