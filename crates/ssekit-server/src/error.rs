@@ -1,129 +1,24 @@
-//! Typed API errors: a status paired with a stable code and a message for people.
+//! API errors: the shared [`ApiError`] (a status paired with a stable code and a message), and
+//! what each store failure answers.
 
-use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+pub use ssekit_api::ApiError;
 
 use crate::store::StoreError;
-
-/// An error answered as `{"error":{"code":"…","message":"…"}}` with its status.
-#[derive(Debug, Clone)]
-pub struct ApiError {
-    status: StatusCode,
-    code: &'static str,
-    message: String,
-    retry_after: Option<u32>,
-}
-
-impl ApiError {
-    /// An error with this status, code and message.
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            code,
-            message: message.into(),
-            retry_after: None,
-        }
-    }
-
-    /// Adds `Retry-After: secs` (for 429 and 503).
-    pub fn retry_after(mut self, secs: u32) -> Self {
-        self.retry_after = Some(secs);
-        self
-    }
-
-    /// 400 `invalid_json`.
-    pub fn invalid_json(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "invalid_json", message)
-    }
-
-    /// 422 `invalid_request`: well-formed, but a field is wrong.
-    pub fn invalid(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request", message)
-    }
-
-    /// 404 `not_found`.
-    pub fn not_found(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", message)
-    }
-
-    /// The status.
-    pub fn status(&self) -> StatusCode {
-        self.status
-    }
-
-    /// The code.
-    pub fn code(&self) -> &'static str {
-        self.code
-    }
-
-    /// The `Retry-After` seconds, if any.
-    pub fn retry_after_secs(&self) -> Option<u32> {
-        self.retry_after
-    }
-
-    /// The JSON body.
-    pub fn body(&self) -> String {
-        serde_json::json!({ "error": { "code": self.code, "message": self.message } }).to_string()
-    }
-}
-
-impl std::fmt::Display for ApiError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{} {}: {}",
-            self.status.as_u16(),
-            self.code,
-            self.message
-        )
-    }
-}
-
-impl std::error::Error for ApiError {}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let mut res = (
-            self.status,
-            [(header::CONTENT_TYPE, "application/json")],
-            self.body(),
-        )
-            .into_response();
-        if let Some(secs) = self.retry_after {
-            res.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
-        }
-        res
-    }
-}
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => Self::not_found("no stream with that id"),
-            StoreError::Expired => Self::new(
-                StatusCode::GONE,
-                "expired",
-                "the stream has expired and its events were removed",
-            ),
+            StoreError::Expired => Self::expired(),
             StoreError::Exists => Self::new(
-                StatusCode::CONFLICT,
+                http::StatusCode::CONFLICT,
                 "exists",
                 "a stream with that id exists",
             ),
-            StoreError::Finished => Self::new(
-                StatusCode::CONFLICT,
-                "stream_finished",
-                "the stream has ended; it takes no more events",
-            ),
+            StoreError::Finished => Self::finished(),
             StoreError::Corrupt(_) | StoreError::Backend(_) => {
                 tracing::error!(error = %e, "store failure");
-                Self::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "store_unavailable",
-                    "the event store failed; try again",
-                )
-                .retry_after(1)
+                Self::store_unavailable()
             }
         }
     }

@@ -17,7 +17,6 @@ mod extract;
 mod metrics;
 mod pipeline;
 mod routes;
-mod sanitize;
 mod sse;
 pub mod store;
 

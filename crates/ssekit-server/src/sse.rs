@@ -16,8 +16,7 @@ use crate::AppState;
 
 /// Events read from the store per page while catching up.
 const PAGE: usize = 1024;
-/// The keep-alive comment: proxies see bytes and keep the connection open.
-const KEEPALIVE: &[u8] = b": keep-alive\n\n";
+use ssekit_api::KEEPALIVE;
 
 /// A subscription that passed every check: the events to send, as a stream of byte chunks.
 pub struct Subscription {
@@ -36,38 +35,12 @@ pub enum Opened {
 }
 
 /// The response headers of a stream, besides CORS.
-pub const HEADERS: &[(&str, &str)] = &[
-    ("content-type", "text/event-stream"),
-    ("cache-control", "no-cache"),
-    ("connection", "keep-alive"),
-    // nginx (and proxies that follow it) would otherwise buffer the whole response.
-    ("x-accel-buffering", "no"),
-];
+pub use ssekit_api::STREAM_HEADERS as HEADERS;
 
 /// Checks a subscribe request to stream `id` from a client that has seen up to `after`.
 pub async fn open(state: &AppState, id: &str, after: Option<EventId>) -> Result<Opened, ApiError> {
     let meta = state.store.meta(id).await?;
-    let after_seq = match &after {
-        None => 0,
-        Some(eid) if eid.stream() != id => {
-            return Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "invalid_last_event_id",
-                format!("Last-Event-ID {eid} belongs to another stream"),
-            ))
-        }
-        Some(eid) if eid.seq() > meta.last_seq => {
-            return Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "invalid_last_event_id",
-                format!(
-                    "Last-Event-ID {eid} is ahead of the stream (its last event is {})",
-                    meta.last_seq
-                ),
-            ))
-        }
-        Some(eid) => eid.seq(),
-    };
+    let after_seq = ssekit_api::resume_after(id, after.as_ref(), meta.last_seq)?;
     if meta.finished() && after_seq == meta.last_seq {
         return Ok(Opened::NoContent);
     }

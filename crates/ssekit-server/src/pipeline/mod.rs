@@ -11,17 +11,14 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use rand::Rng;
-use serde_json::{json, Map, Value};
 use ssekit_events::{ErrorEvent, Event, STAGE_INTERRUPTED};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::error::ApiError;
 use crate::store::{now_ms, StoreError, StreamKind, StreamMeta};
-use crate::{sanitize, AppState, Config};
+use crate::{AppState, Config};
 
-/// Longest topic, in characters.
-const MAX_TOPIC: usize = 500;
 /// How long shutdown waits for pipelines to stop.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
@@ -35,91 +32,19 @@ pub fn new_id(prefix: &str) -> String {
     id
 }
 
-/// A validated generation request.
-#[derive(Debug, Clone)]
-pub struct GenerationSpec {
-    /// What the generation is about.
-    pub topic: String,
-    /// `demo` or the name of an `exec` pipeline.
-    pub pipeline: String,
-    /// Content blocks, 1–50.
-    pub blocks: u32,
-    /// Pause between events, ms.
-    pub delay_ms: u64,
-    /// The request as sent (an `exec` pipeline receives it on stdin).
-    pub request: Map<String, Value>,
-}
+pub use ssekit_api::GenerationSpec;
 
-fn int_field(
-    req: &Map<String, Value>,
-    name: &str,
-    min: u64,
-    max: u64,
-    default: u64,
-) -> Result<u64, ApiError> {
-    match req.get(name) {
-        None | Some(Value::Null) => Ok(default),
-        Some(v) => v
-            .as_u64()
-            .filter(|n| (min..=max).contains(n))
-            .ok_or_else(|| {
-                ApiError::invalid(format!("{name} must be a whole number from {min} to {max}"))
-            }),
-    }
-}
-
-impl GenerationSpec {
-    /// Validates a request body (or the one-shot endpoint's query, as JSON).
-    pub fn from_request(request: Value, config: &Config) -> Result<Self, ApiError> {
-        let Value::Object(request) = request else {
-            return Err(ApiError::invalid("the body must be a JSON object"));
-        };
-        let topic = match request.get("topic") {
-            Some(Value::String(t)) if !t.trim().is_empty() => t.trim().to_owned(),
-            Some(Value::String(_)) | None => return Err(ApiError::invalid("topic is required")),
-            Some(_) => return Err(ApiError::invalid("topic must be a string")),
-        };
-        if topic.chars().count() > MAX_TOPIC {
-            return Err(ApiError::invalid(format!(
-                "topic is longer than {MAX_TOPIC} characters"
-            )));
-        }
-        let pipeline = match request.get("pipeline") {
-            None | Some(Value::Null) => "demo".to_owned(),
-            Some(Value::String(p)) => p.clone(),
-            Some(_) => return Err(ApiError::invalid("pipeline must be a string")),
-        };
-        if pipeline != "demo" && !config.exec_pipelines.contains_key(&pipeline) {
-            let mut known: Vec<&str> = vec!["demo"];
-            known.extend(config.exec_pipelines.keys().map(String::as_str));
-            return Err(ApiError::new(
-                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-                "unknown_pipeline",
-                format!(
-                    "no pipeline {pipeline:?}; this server runs: {}",
-                    known.join(", ")
-                ),
-            ));
-        }
-        Ok(Self {
-            blocks: int_field(&request, "blocks", 1, 50, 6)? as u32,
-            delay_ms: int_field(&request, "delayMs", 0, 10_000, 150)?,
-            topic,
-            pipeline,
-            request,
-        })
-    }
+/// The pipelines this server runs: `demo` and its `exec` pipelines.
+pub fn pipelines(config: &Config) -> Vec<&str> {
+    let mut names = vec!["demo"];
+    names.extend(config.exec_pipelines.keys().map(String::as_str));
+    names
 }
 
 /// Creates a generation's stream and starts its pipeline. Returns the generation id.
 pub async fn start(state: &AppState, spec: GenerationSpec) -> Result<String, ApiError> {
     let id = new_id("gen_");
-    let info = json!({
-        "pipeline": spec.pipeline,
-        "topic": spec.topic,
-        "blocks": spec.blocks,
-        "delayMs": spec.delay_ms,
-    });
+    let info = spec.info();
     state
         .store
         .create(StreamMeta::new(
@@ -197,7 +122,7 @@ impl Emitter {
         if self.cancel.is_cancelled() {
             return Err(Stop::Cancelled);
         }
-        sanitize::sanitize(&mut event);
+        ssekit_api::sanitize::sanitize(&mut event);
         match self.state.store.append(&self.id, vec![event]).await {
             Ok(_) => {
                 self.state.metrics.events_appended.inc();

@@ -4,30 +4,22 @@ use axum::extract::{Path, RawQuery, Request, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use ssekit_events::{validate_stream_id, Event, EventId, Snapshot, STAGE_CANCELLED};
 
 use crate::error::ApiError;
-use crate::extract::{parse_json, query_param, read_body, LastEventId};
-use crate::pipeline::{self, demo, GenerationSpec};
+use crate::extract::{parse_json, read_body, LastEventId};
+use crate::pipeline::{self, GenerationSpec};
 use crate::store::{StoreError, StreamMeta};
 use crate::{sse, AppState};
 
-/// The URLs a client needs for a stream.
-pub fn urls(id: &str) -> Value {
-    json!({
-        "id": id,
-        "eventsUrl": format!("/v1/generations/{id}/events"),
-        "documentUrl": format!("/v1/generations/{id}/document"),
-        "snapshotUrl": format!("/v1/generations/{id}"),
-    })
-}
+pub use ssekit_api::urls;
 
 /// `POST /v1/generations`
 pub async fn create(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
     let body = read_body(req, state.config.max_body).await?;
     let request: Value = parse_json(&body)?;
-    let spec = GenerationSpec::from_request(request, &state.config)?;
+    let spec = GenerationSpec::from_request(request, &pipeline::pipelines(&state.config))?;
     let id = pipeline::start(&state, spec).await?;
     Ok((
         StatusCode::CREATED,
@@ -58,27 +50,7 @@ pub async fn one_shot_stream(
     if let Some(last) = last {
         return Ok(last.stream().to_owned());
     }
-    let mut request = Map::new();
-    for (name, numeric) in [
-        ("topic", false),
-        ("pipeline", false),
-        ("blocks", true),
-        ("delayMs", true),
-    ] {
-        let Some(value) = query_param(query, name) else {
-            continue;
-        };
-        let value = if numeric {
-            let n: u64 = value.parse().map_err(|_| {
-                ApiError::invalid(format!("{name} must be a whole number, got {value:?}"))
-            })?;
-            Value::from(n)
-        } else {
-            Value::from(value)
-        };
-        request.insert(name.to_owned(), value);
-    }
-    let spec = GenerationSpec::from_request(Value::Object(request), &state.config)?;
+    let spec = GenerationSpec::from_query(query, &pipeline::pipelines(&state.config))?;
     pipeline::start(state, spec).await
 }
 
@@ -119,27 +91,7 @@ pub async fn snapshot(
 ) -> Result<Response, ApiError> {
     let meta = state.store.meta(checked(&id)?).await?;
     let snap = fold(&state, &meta).await?;
-    let last_event_id = (meta.last_seq > 0).then(|| format!("{id}:{}", meta.last_seq));
-    let mut body = serde_json::to_value(&snap).map_err(|e| ApiError::invalid(e.to_string()))?;
-    let obj = body.as_object_mut().expect("a snapshot is an object");
-    obj.insert("id".into(), json!(id));
-    obj.insert("kind".into(), json!(meta.kind));
-    obj.insert(
-        "pipeline".into(),
-        meta.info.get("pipeline").cloned().unwrap_or(Value::Null),
-    );
-    obj.insert(
-        "topic".into(),
-        meta.info.get("topic").cloned().unwrap_or(Value::Null),
-    );
-    obj.insert("status".into(), json!(meta.status.as_str()));
-    obj.insert("lastEventId".into(), json!(last_event_id));
-    obj.insert("createdAt".into(), json!(meta.created_at));
-    obj.insert("finishedAt".into(), json!(meta.finished_at));
-    obj.insert(
-        "eventsUrl".into(),
-        json!(format!("/v1/generations/{id}/events")),
-    );
+    let body = ssekit_api::snapshot_body(&meta, &snap);
     Ok(Json(body).into_response())
 }
 
@@ -184,7 +136,7 @@ pub async fn image(
     Path((id, image)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let meta = state.store.meta(checked(&id)?).await?;
-    let svg = demo::image_for(&meta, &image).ok_or_else(|| ApiError::not_found("no such image"))?;
+    let svg = ssekit_api::image_svg(&meta, &image)?;
     Ok((
         [
             (header::CONTENT_TYPE, "image/svg+xml"),
@@ -202,21 +154,6 @@ pub async fn document(
 ) -> Result<Response, ApiError> {
     let meta = state.store.meta(checked(&id)?).await?;
     let snap = fold(&state, &meta).await?;
-    if snap.document_url.is_none() {
-        return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "not_persisted",
-            "the document has not been saved yet",
-        ));
-    }
-    let topic = meta
-        .info
-        .get("topic")
-        .and_then(Value::as_str)
-        .unwrap_or("Untitled");
-    Ok((
-        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-        ssekit_demo::document_html(topic, &snap),
-    )
-        .into_response())
+    let html = ssekit_api::document_html(&meta, &snap)?;
+    Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response())
 }

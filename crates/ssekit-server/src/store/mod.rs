@@ -12,7 +12,6 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use serde::{Deserialize, Serialize};
 use ssekit_events::{Event, EventName, StreamStatus};
 use tokio::sync::broadcast;
 
@@ -21,80 +20,13 @@ pub use hub::Hub;
 /// Expired streams are remembered (so their ids answer 410, not 404) this long after expiring.
 const TOMBSTONE_MS: u64 = 7 * 24 * 3600 * 1000;
 
-/// Most events one `append` call may carry. A live subscriber's ring holds its buffer plus one
-/// whole batch, so a large batch never makes every subscriber lag at once.
-pub const MAX_BATCH: usize = 256;
 pub use memory::MemoryStore;
 pub use sqlite::SqliteStore;
+/// Most events one `append` call may carry. A live subscriber's ring holds its buffer plus one
+/// whole batch, so a large batch never makes every subscriber lag at once.
+pub use ssekit_api::MAX_BATCH;
 
-/// What kind of stream: one the server runs a pipeline for, or one an outside backend publishes to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum StreamKind {
-    /// A generation run by one of the server's pipelines.
-    Generation,
-    /// A stream fed through the publish API.
-    Published,
-}
-
-impl StreamKind {
-    fn as_str(self) -> &'static str {
-        match self {
-            StreamKind::Generation => "generation",
-            StreamKind::Published => "published",
-        }
-    }
-
-    fn parse(s: &str) -> Self {
-        if s == "published" {
-            StreamKind::Published
-        } else {
-            StreamKind::Generation
-        }
-    }
-}
-
-/// A stream's metadata.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StreamMeta {
-    /// The stream id.
-    pub id: String,
-    /// Generation or published.
-    pub kind: StreamKind,
-    /// Free-form JSON the routes keep with the stream (the request, the publish token).
-    pub info: serde_json::Value,
-    /// Creation time, ms since the Unix epoch.
-    pub created_at: u64,
-    /// The position of the last event (0: none yet).
-    pub last_seq: u64,
-    /// Running, or how it ended.
-    pub status: StreamStatus,
-    /// When it ended, ms since the Unix epoch.
-    pub finished_at: Option<u64>,
-    /// Removed by retention: its events are gone, its id is remembered so clients get 410.
-    pub expired: bool,
-}
-
-impl StreamMeta {
-    /// A new, empty, running stream.
-    pub fn new(id: String, kind: StreamKind, info: serde_json::Value, created_at: u64) -> Self {
-        Self {
-            id,
-            kind,
-            info,
-            created_at,
-            last_seq: 0,
-            status: StreamStatus::Running,
-            finished_at: None,
-            expired: false,
-        }
-    }
-
-    /// Whether the stream has ended (its last event is terminal).
-    pub fn finished(&self) -> bool {
-        self.status != StreamStatus::Running
-    }
-}
+pub use ssekit_api::{StreamKind, StreamMeta};
 
 /// One stored event, encoded once: every subscriber is sent the same bytes.
 #[derive(Debug)]

@@ -1,0 +1,40 @@
+//! ssekit's HTTP API (DESIGN §2) without a server: the JSON errors, the checks every request
+//! goes through, the resume position, and the publish body. The native server (axum) and the
+//! Worker (workers-rs) both answer through these, so a bad request gets the same status, code
+//! and message from either.
+//!
+//! ```
+//! use ssekit_api::{ApiError, GenerationSpec};
+//!
+//! let err: ApiError = GenerationSpec::from_request(serde_json::json!({}), &["demo"]).unwrap_err();
+//! assert_eq!(err.status(), 422);
+//! assert_eq!(err.body(), r#"{"error":{"code":"invalid_request","message":"topic is required"}}"#);
+//! ```
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod error;
+mod publish;
+mod request;
+pub mod sanitize;
+mod stream;
+
+pub use error::ApiError;
+pub use publish::{check_publish_token, publish_events, MAX_BATCH};
+pub use request::{
+    check_json_content_type, last_event_id, parse_json, query_param, resume_after, too_large, urls,
+    GenerationSpec, MAX_TOPIC,
+};
+pub use stream::{document_html, image_svg, snapshot_body, StreamKind, StreamMeta};
+
+/// The response headers of every event stream, besides CORS.
+pub const STREAM_HEADERS: &[(&str, &str)] = &[
+    ("content-type", "text/event-stream"),
+    ("cache-control", "no-cache"),
+    ("connection", "keep-alive"),
+    // nginx (and proxies that follow it) would otherwise buffer the whole response.
+    ("x-accel-buffering", "no"),
+];
+
+/// The keep-alive comment: proxies see bytes and keep the connection open.
+pub const KEEPALIVE: &[u8] = b": keep-alive\n\n";

@@ -1,0 +1,92 @@
+//! The publish API's body: `{event, data}` or `{events: [{event, data}, …]}`, checked and
+//! sanitized, and the publish token check.
+
+use http::StatusCode;
+use serde_json::Value;
+use ssekit_events::Event;
+
+use crate::{parse_json, sanitize, ApiError};
+
+/// Most events one request (or one append) may carry.
+pub const MAX_BATCH: usize = 256;
+
+/// The events of a publish request's body, in order, their HTML sanitized.
+///
+/// ```
+/// let events = ssekit_api::publish_events(br#"{"events":[
+///     {"event":"block-content","data":{"blockIndex":0,"html":"<p onclick=x()>hi</p>"}},
+///     {"event":"generation-complete","data":{"success":true,"totalDuration":5}}]}"#).unwrap();
+/// assert_eq!(events.len(), 2);
+/// assert!(events[0].data_json().contains(r#""html":"<p>hi</p>""#));
+/// ```
+pub fn publish_events(body: &[u8]) -> Result<Vec<Event>, ApiError> {
+    let mut v: Value = parse_json(body)?;
+    let events = match v.get_mut("events").map(Value::take) {
+        Some(Value::Array(list)) => list
+            .into_iter()
+            .map(event_of)
+            .collect::<Result<Vec<_>, _>>()?,
+        Some(_) => return Err(ApiError::invalid("\"events\" must be an array")),
+        None => vec![event_of(v)?],
+    };
+    if events.is_empty() {
+        return Err(ApiError::invalid("no events to publish"));
+    }
+    if events.len() > MAX_BATCH {
+        return Err(ApiError::invalid(format!(
+            "at most {MAX_BATCH} events per request"
+        )));
+    }
+    if events.iter().rev().skip(1).any(Event::is_terminal) {
+        return Err(ApiError::invalid(
+            "a terminal event must be the last of a batch",
+        ));
+    }
+    Ok(events)
+}
+
+/// One event as a publisher sends it.
+fn event_of(v: Value) -> Result<Event, ApiError> {
+    let Value::Object(mut obj) = v else {
+        return Err(ApiError::invalid(
+            "an event is an object {\"event\": NAME, \"data\": {…}}",
+        ));
+    };
+    let name = match obj.remove("event") {
+        Some(Value::String(s)) => s,
+        _ => return Err(ApiError::invalid("an event needs a string field \"event\"")),
+    };
+    let data = obj.remove("data").unwrap_or(Value::Null);
+    let mut event = Event::from_value(&name, data).map_err(|e| ApiError::invalid(e.to_string()))?;
+    sanitize::sanitize(&mut event);
+    Ok(event)
+}
+
+/// Checks `Authorization: Bearer TOKEN` against the stream's publish token: `401` without one,
+/// `403` for another.
+pub fn check_publish_token(authorization: Option<&str>, token: &str) -> Result<(), ApiError> {
+    let presented = authorization
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "publishing needs Authorization: Bearer <publishToken>",
+            )
+        })?;
+    if same(token.as_bytes(), presented.as_bytes()) {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "that publish token is not this stream's",
+        ))
+    }
+}
+
+/// Compares without stopping at the first difference, so timing tells nothing about the token.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}

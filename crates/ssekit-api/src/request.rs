@@ -1,0 +1,231 @@
+//! What a request asks for: JSON bodies, the resume position, a generation's parameters.
+
+use http::StatusCode;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+use ssekit_events::EventId;
+
+use crate::ApiError;
+
+/// Longest topic, in characters.
+pub const MAX_TOPIC: usize = 500;
+
+/// Parses JSON: `400` when it is not JSON, `422` when it is JSON of the wrong shape.
+///
+/// ```
+/// let err = ssekit_api::parse_json::<serde_json::Value>(b"{").unwrap_err();
+/// assert_eq!(err.code(), "invalid_json");
+/// ```
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(bytes).map_err(|e| match e.classify() {
+        serde_json::error::Category::Data => ApiError::invalid(e.to_string()),
+        _ => ApiError::invalid_json(format!("the body is not valid JSON: {e}")),
+    })
+}
+
+/// A request body's `Content-Type`, when sent, must be JSON (`415`).
+pub fn check_json_content_type(content_type: Option<&str>) -> Result<(), ApiError> {
+    let Some(ct) = content_type else {
+        return Ok(());
+    };
+    let mime = ct.split(';').next().unwrap_or("").trim();
+    if mime.eq_ignore_ascii_case("application/json") {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            format!("expected Content-Type: application/json, got {mime:?}"),
+        ))
+    }
+}
+
+/// `413`: the body is over `limit` bytes.
+pub fn too_large(limit: usize) -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        format!("the request body is larger than {limit} bytes"),
+    )
+}
+
+/// Resolves a client's position from its `Last-Event-ID` header and the request's query.
+///
+/// The header wins: a browser's automatic reconnect sends its newest id there while the URL
+/// still carries the id the page opened it with. An empty value is no id.
+///
+/// ```
+/// let id = ssekit_api::last_event_id(None, "lastEventId=gen_a%3A3").unwrap().unwrap();
+/// assert_eq!((id.stream(), id.seq()), ("gen_a", 3));
+/// let header = ssekit_api::last_event_id(Some(b"gen_a:5"), "lastEventId=gen_a:3").unwrap();
+/// assert_eq!(header.unwrap().seq(), 5);
+/// ```
+pub fn last_event_id(header: Option<&[u8]>, query: &str) -> Result<Option<EventId>, ApiError> {
+    let header = header
+        .map(|v| {
+            std::str::from_utf8(v)
+                .map_err(|_| ApiError::bad_last_event_id("the Last-Event-ID header is not text"))
+        })
+        .transpose()?
+        .filter(|v| !v.is_empty());
+    let raw = match header {
+        Some(h) => Some(h.to_owned()),
+        None => query_param(query, "lastEventId").filter(|v| !v.is_empty()),
+    };
+    raw.map(|r| {
+        r.parse::<EventId>()
+            .map_err(|e| ApiError::bad_last_event_id(format!("Last-Event-ID {r:?}: {e}")))
+    })
+    .transpose()
+}
+
+/// The sequence number a subscriber of stream `id` resumes after, given the stream's last one:
+/// an id of another stream, or one ahead of the stream, is a `400`.
+pub fn resume_after(id: &str, after: Option<&EventId>, last_seq: u64) -> Result<u64, ApiError> {
+    match after {
+        None => Ok(0),
+        Some(eid) if eid.stream() != id => Err(ApiError::bad_last_event_id(format!(
+            "Last-Event-ID {eid} belongs to another stream"
+        ))),
+        Some(eid) if eid.seq() > last_seq => Err(ApiError::bad_last_event_id(format!(
+            "Last-Event-ID {eid} is ahead of the stream (its last event is {last_seq})"
+        ))),
+        Some(eid) => Ok(eid.seq()),
+    }
+}
+
+/// The first value of `name` in a query string, percent-decoded.
+pub fn query_param(query: &str, name: &str) -> Option<String> {
+    form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// The URLs a client needs for a generation.
+pub fn urls(id: &str) -> Value {
+    serde_json::json!({
+        "id": id,
+        "eventsUrl": format!("/v1/generations/{id}/events"),
+        "documentUrl": format!("/v1/generations/{id}/document"),
+        "snapshotUrl": format!("/v1/generations/{id}"),
+    })
+}
+
+/// A validated generation request.
+///
+/// ```
+/// use ssekit_api::GenerationSpec;
+///
+/// let spec = GenerationSpec::from_request(serde_json::json!({"topic": " owls ", "blocks": 2}), &["demo"]).unwrap();
+/// assert_eq!((spec.topic.as_str(), spec.blocks, spec.delay_ms), ("owls", 2, 150));
+/// let err = GenerationSpec::from_request(serde_json::json!({"topic": "owls", "blocks": 0}), &["demo"]).unwrap_err();
+/// assert_eq!(err.status(), 422);
+/// ```
+#[derive(Debug, Clone)]
+pub struct GenerationSpec {
+    /// What the generation is about.
+    pub topic: String,
+    /// `demo` or the name of another pipeline the server runs.
+    pub pipeline: String,
+    /// Content blocks, 1–50.
+    pub blocks: u32,
+    /// Pause between events, ms.
+    pub delay_ms: u64,
+    /// The request as sent (an `exec` pipeline receives it on stdin).
+    pub request: Map<String, Value>,
+}
+
+fn int_field(
+    req: &Map<String, Value>,
+    name: &str,
+    min: u64,
+    max: u64,
+    default: u64,
+) -> Result<u64, ApiError> {
+    match req.get(name) {
+        None | Some(Value::Null) => Ok(default),
+        Some(v) => v
+            .as_u64()
+            .filter(|n| (min..=max).contains(n))
+            .ok_or_else(|| {
+                ApiError::invalid(format!("{name} must be a whole number from {min} to {max}"))
+            }),
+    }
+}
+
+impl GenerationSpec {
+    /// Validates a request body (or the one-shot endpoint's query, as JSON) for a server that
+    /// runs `pipelines`.
+    pub fn from_request(request: Value, pipelines: &[&str]) -> Result<Self, ApiError> {
+        let Value::Object(request) = request else {
+            return Err(ApiError::invalid("the body must be a JSON object"));
+        };
+        let topic = match request.get("topic") {
+            Some(Value::String(t)) if !t.trim().is_empty() => t.trim().to_owned(),
+            Some(Value::String(_)) | None => return Err(ApiError::invalid("topic is required")),
+            Some(_) => return Err(ApiError::invalid("topic must be a string")),
+        };
+        if topic.chars().count() > MAX_TOPIC {
+            return Err(ApiError::invalid(format!(
+                "topic is longer than {MAX_TOPIC} characters"
+            )));
+        }
+        let pipeline = match request.get("pipeline") {
+            None | Some(Value::Null) => "demo".to_owned(),
+            Some(Value::String(p)) => p.clone(),
+            Some(_) => return Err(ApiError::invalid("pipeline must be a string")),
+        };
+        if !pipelines.contains(&pipeline.as_str()) {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unknown_pipeline",
+                format!(
+                    "no pipeline {pipeline:?}; this server runs: {}",
+                    pipelines.join(", ")
+                ),
+            ));
+        }
+        Ok(Self {
+            blocks: int_field(&request, "blocks", 1, 50, 6)? as u32,
+            delay_ms: int_field(&request, "delayMs", 0, 10_000, 150)?,
+            topic,
+            pipeline,
+            request,
+        })
+    }
+
+    /// What a generation's stream keeps of its request (its metadata's `info`).
+    pub fn info(&self) -> Value {
+        serde_json::json!({
+            "pipeline": self.pipeline,
+            "topic": self.topic,
+            "blocks": self.blocks,
+            "delayMs": self.delay_ms,
+        })
+    }
+
+    /// The one-shot endpoint's query (`topic`, `pipeline`, `blocks`, `delayMs`) as a request.
+    pub fn from_query(query: &str, pipelines: &[&str]) -> Result<Self, ApiError> {
+        let mut request = Map::new();
+        for (name, numeric) in [
+            ("topic", false),
+            ("pipeline", false),
+            ("blocks", true),
+            ("delayMs", true),
+        ] {
+            let Some(value) = query_param(query, name) else {
+                continue;
+            };
+            let value = if numeric {
+                let n: u64 = value.parse().map_err(|_| {
+                    ApiError::invalid(format!("{name} must be a whole number, got {value:?}"))
+                })?;
+                Value::from(n)
+            } else {
+                Value::from(value)
+            };
+            request.insert(name.to_owned(), value);
+        }
+        Self::from_request(Value::Object(request), pipelines)
+    }
+}

@@ -1,0 +1,136 @@
+//! A stream's metadata, and the answers built from it: the snapshot, the document, the images.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use ssekit_events::{Snapshot, StreamStatus};
+
+use crate::ApiError;
+
+/// What kind of stream: one the server runs a pipeline for, or one an outside backend publishes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StreamKind {
+    /// A generation run by one of the server's pipelines.
+    Generation,
+    /// A stream fed through the publish API.
+    Published,
+}
+
+impl StreamKind {
+    /// `generation` or `published`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StreamKind::Generation => "generation",
+            StreamKind::Published => "published",
+        }
+    }
+
+    /// The kind named `s` (anything but `published` is a generation).
+    pub fn parse(s: &str) -> Self {
+        if s == "published" {
+            StreamKind::Published
+        } else {
+            StreamKind::Generation
+        }
+    }
+}
+
+/// A stream's metadata.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StreamMeta {
+    /// The stream id.
+    pub id: String,
+    /// Generation or published.
+    pub kind: StreamKind,
+    /// Free-form JSON the routes keep with the stream (the request, the publish token).
+    pub info: serde_json::Value,
+    /// Creation time, ms since the Unix epoch.
+    pub created_at: u64,
+    /// The position of the last event (0: none yet).
+    pub last_seq: u64,
+    /// Running, or how it ended.
+    pub status: StreamStatus,
+    /// When it ended, ms since the Unix epoch.
+    pub finished_at: Option<u64>,
+    /// Removed by retention: its events are gone, its id is remembered so clients get 410.
+    pub expired: bool,
+}
+
+impl StreamMeta {
+    /// A new, empty, running stream.
+    pub fn new(id: String, kind: StreamKind, info: serde_json::Value, created_at: u64) -> Self {
+        Self {
+            id,
+            kind,
+            info,
+            created_at,
+            last_seq: 0,
+            status: StreamStatus::Running,
+            finished_at: None,
+            expired: false,
+        }
+    }
+
+    /// Whether the stream has ended (its last event is terminal).
+    pub fn finished(&self) -> bool {
+        self.status != StreamStatus::Running
+    }
+}
+
+/// The body of `GET /v1/generations/{id}`: the folded snapshot with the stream's facts.
+pub fn snapshot_body(meta: &StreamMeta, snap: &Snapshot) -> Value {
+    let id = &meta.id;
+    let mut body = serde_json::to_value(snap).unwrap_or_else(|_| json!({}));
+    if let Some(obj) = body.as_object_mut() {
+        obj.insert("id".into(), json!(id));
+        obj.insert("kind".into(), json!(meta.kind));
+        obj.insert(
+            "pipeline".into(),
+            meta.info.get("pipeline").cloned().unwrap_or(Value::Null),
+        );
+        obj.insert(
+            "topic".into(),
+            meta.info.get("topic").cloned().unwrap_or(Value::Null),
+        );
+        obj.insert("status".into(), json!(meta.status.as_str()));
+        let last = (meta.last_seq > 0).then(|| format!("{id}:{}", meta.last_seq));
+        obj.insert("lastEventId".into(), json!(last));
+        obj.insert("createdAt".into(), json!(meta.created_at));
+        obj.insert("finishedAt".into(), json!(meta.finished_at));
+        obj.insert(
+            "eventsUrl".into(),
+            json!(format!("/v1/generations/{id}/events")),
+        );
+    }
+    body
+}
+
+/// The HTML of the document saved at `persist-complete` (`404 not_persisted` before it).
+pub fn document_html(meta: &StreamMeta, snap: &Snapshot) -> Result<String, ApiError> {
+    if snap.document_url.is_none() {
+        return Err(ApiError::new(
+            http::StatusCode::NOT_FOUND,
+            "not_persisted",
+            "the document has not been saved yet",
+        ));
+    }
+    let topic = meta
+        .info
+        .get("topic")
+        .and_then(Value::as_str)
+        .unwrap_or("Untitled");
+    Ok(ssekit_demo::document_html(topic, snap))
+}
+
+/// The SVG of image `name` (`img-{i}.svg`) of a demo generation (`404` when it has none).
+pub fn image_svg(meta: &StreamMeta, name: &str) -> Result<String, ApiError> {
+    let none = || ApiError::not_found("no such image");
+    if meta.info.get("pipeline").and_then(Value::as_str) != Some("demo") {
+        return Err(none());
+    }
+    let blocks = meta.info.get("blocks").and_then(Value::as_u64).unwrap_or(0) as u32;
+    let index = ssekit_demo::image_index(name, blocks).ok_or_else(none)?;
+    let topic = meta.info.get("topic").and_then(Value::as_str).unwrap_or("");
+    Ok(ssekit_demo::image_svg(topic, index))
+}
