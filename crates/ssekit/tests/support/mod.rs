@@ -13,12 +13,23 @@ use ssekit_protocol::{Item, Parser};
 /// Generous: these machines are shared and slow; tests assert behaviour, not speed.
 pub const PATIENCE: Duration = Duration::from_secs(30);
 
-/// A running `ssekit serve`, killed when dropped.
+/// What the black-box tests run against: `SSEKIT_TARGET=native` (default) or `worker`.
+pub fn worker_target() -> bool {
+    match std::env::var("SSEKIT_TARGET").as_deref() {
+        Ok("worker") => true,
+        Ok("native") | Err(_) => false,
+        Ok(other) => panic!("SSEKIT_TARGET={other}: expected native or worker"),
+    }
+}
+
+/// A running `ssekit serve`, or the Worker under `workerd serve`; killed when dropped.
 pub struct Server {
     child: Option<Child>,
     pub base: String,
     pub data: Option<PathBuf>,
     args: Vec<String>,
+    /// The Worker's state directory when the test gave none (removed when dropped).
+    scratch: Option<tempfile::TempDir>,
 }
 
 impl Server {
@@ -48,6 +59,9 @@ impl Server {
     }
 
     fn spawn_at(addr: &str, args: Vec<String>, data: Option<PathBuf>) -> Server {
+        if worker_target() {
+            return Self::spawn_worker(addr, args, data);
+        }
         let mut child = Command::new(env!("CARGO_BIN_EXE_ssekit"))
             .arg("serve")
             .args(["--addr", addr])
@@ -75,6 +89,78 @@ impl Server {
             base,
             data,
             args,
+            scratch: None,
+        }
+    }
+
+    /// The Worker under `workerd serve`, its Durable Objects' storage on disk in `data` (a
+    /// scratch directory when `None`); the server flags of `args` become its variables.
+    fn spawn_worker(addr: &str, args: Vec<String>, data: Option<PathBuf>) -> Server {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let config = std::env::var_os("SSEKIT_WORKER_CONFIG")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| root.join("worker/build/workerd.capnp"));
+        let workerd = std::env::var_os("SSEKIT_WORKERD")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| root.join("worker/node_modules/.bin/workerd"));
+        assert!(
+            config.exists(),
+            "{} is missing: build the Worker with scripts/worker-build",
+            config.display()
+        );
+        let (scratch, state) = match &data {
+            Some(dir) => (None, dir.join("worker-state")),
+            None => {
+                let t = tempfile::tempdir().unwrap();
+                let state = t.path().to_path_buf();
+                (Some(t), state)
+            }
+        };
+        std::fs::create_dir_all(&state).unwrap();
+        let addr = if addr.ends_with(":0") {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().to_string()
+        } else {
+            addr.to_string()
+        };
+        let mut cmd = Command::new(&workerd);
+        cmd.arg("serve")
+            .arg(&config)
+            .arg(format!("--socket-addr=http={addr}"))
+            .arg(format!("--directory-path=state={}", state.display()))
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit());
+        let mut flags = args.iter();
+        while let Some(flag) = flags.next() {
+            let value = flags.next().map(String::as_str).unwrap_or("");
+            let (var, value) = match flag.as_str() {
+                "--store" => continue, // the Worker has one store: its objects' storage
+                "--retry" => ("SSEKIT_RETRY_MS", millis(value).to_string()),
+                "--keepalive" => ("SSEKIT_KEEPALIVE_MS", millis(value).to_string()),
+                "--retention" => ("SSEKIT_RETENTION_MS", millis(value).to_string()),
+                "--cors-origin" => ("SSEKIT_CORS_ORIGINS", value.to_string()),
+                "--max-body" => ("SSEKIT_MAX_BODY", value.to_string()),
+                "--subscriber-buffer" => ("SSEKIT_SUBSCRIBER_BUFFER", value.to_string()),
+                other => panic!("{other} has no Worker equivalent: the test is native-only"),
+            };
+            cmd.env(var, value);
+        }
+        let child = cmd.spawn().expect("start workerd serve");
+        let base = format!("http://{addr}");
+        let deadline = Instant::now() + PATIENCE;
+        while std::net::TcpStream::connect(&addr).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "workerd did not listen on {addr}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Server {
+            child: Some(child),
+            base,
+            data,
+            args,
+            scratch,
         }
     }
 
@@ -90,7 +176,9 @@ impl Server {
     pub fn restart(&mut self) {
         self.kill9();
         let next = Self::spawn(self.args.clone(), self.data.clone());
+        let scratch = self.scratch.take();
         *self = next;
+        self.scratch = self.scratch.take().or(scratch);
     }
 
     /// `kill -9`, then the same server again on the same address: clients keep their URLs.
@@ -269,5 +357,29 @@ pub async fn eventually<F: FnMut() -> bool>(mut f: F) {
     while !f() {
         assert!(Instant::now() < deadline, "condition not reached in time");
         tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+pub async fn error_of(res: reqwest::Response) -> (u16, String) {
+    let status = res.status().as_u16();
+    assert_eq!(res.headers()["content-type"], "application/json");
+    let body: Value = res.json().await.unwrap();
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
+    (status, body["error"]["code"].as_str().unwrap().to_string())
+}
+
+/// `250ms`, `2s` → milliseconds.
+fn millis(value: &str) -> u64 {
+    if let Some(ms) = value.strip_suffix("ms") {
+        ms.parse().unwrap()
+    } else if let Some(s) = value.strip_suffix('s') {
+        s.parse::<u64>().unwrap() * 1000
+    } else {
+        value.parse().unwrap()
     }
 }

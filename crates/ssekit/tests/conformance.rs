@@ -1,0 +1,702 @@
+//! The conformance suite: the HTTP API and stream semantics of DESIGN §2–5, black-box over
+//! loopback, against whichever target `SSEKIT_TARGET` names: `native` (the `ssekit` binary, the
+//! default) or `worker` (the Worker under `workerd serve`, built by `scripts/worker-build`).
+//! `scripts/test` runs it against both; a behaviour that differs between them fails here.
+
+mod support;
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use support::*;
+
+#[tokio::test]
+async fn a_generation_streams_every_event_in_order_as_it_is_appended() {
+    let server = Server::memory(&[]);
+    let created = create(&server, 2, 40).await;
+    let id = created["id"].as_str().unwrap();
+    assert!(id.starts_with("gen_"));
+    assert_eq!(created["eventsUrl"], format!("/v1/generations/{id}/events"));
+
+    let mut sse = Sse::open(&server.url(created["eventsUrl"].as_str().unwrap()), None).await;
+    assert_eq!(sse.status, 200);
+    let h = &sse.headers;
+    assert_eq!(h["content-type"], "text/event-stream");
+    assert_eq!(h["cache-control"], "no-cache");
+    assert_eq!(h["connection"], "keep-alive");
+    assert_eq!(h["x-accel-buffering"], "no");
+    assert_eq!(h["access-control-allow-origin"], "*");
+    assert!(h.get("content-encoding").is_none());
+    let events = sse.collect().await;
+
+    let n = demo_events(2);
+    assert_sequence(&events, id, 1, n);
+    let names: Vec<&str> = events.iter().map(|e| e.event.as_str()).collect();
+    assert_eq!(names[0], "generation-start");
+    assert_eq!(names[names.len() - 1], "generation-complete");
+    for name in [
+        "reasoning-start",
+        "reasoning-step",
+        "reasoning-complete",
+        "block-start",
+        "block-content",
+        "block-complete",
+        "image-placeholder",
+        "image-ready",
+        "persist-start",
+        "persist-complete",
+    ] {
+        assert!(names.contains(&name), "{name} missing");
+    }
+    assert_eq!(events[0].data["sessionId"], id);
+    assert_eq!(events[0].data["totalBlocks"], 2);
+
+    // Flushed one by one: arrivals are spread over the run, not delivered in one burst at the end.
+    let first = events[0].at;
+    let last = events[events.len() - 1].at;
+    assert!(
+        last - first >= Duration::from_millis(40 * 10),
+        "events arrived together"
+    );
+    let distinct_gaps = events
+        .windows(2)
+        .filter(|w| w[1].at - w[0].at >= Duration::from_millis(20))
+        .count();
+    assert!(
+        distinct_gaps >= (n as usize) / 2,
+        "only {distinct_gaps} events arrived apart from the previous one"
+    );
+}
+
+#[tokio::test]
+async fn the_stream_starts_with_a_retry_hint_and_every_event_has_an_id() {
+    let server = Server::memory(&["--retry", "250ms"]);
+    let created = create(&server, 1, 0).await;
+    let sse = Sse::open(&server.url(created["eventsUrl"].as_str().unwrap()), None).await;
+    let raw = String::from_utf8(sse.raw().await).unwrap();
+    assert!(raw.starts_with("retry: 250\n\n"), "{raw:?}");
+    let frames: Vec<&str> = raw.trim_end().split("\n\n").skip(1).collect();
+    assert_eq!(frames.len() as u64, demo_events(1));
+    for f in frames {
+        assert!(f.starts_with("id: gen_"), "{f:?}");
+        assert_eq!(f.lines().filter(|l| l.starts_with("data: ")).count(), 1);
+    }
+}
+
+#[tokio::test]
+async fn resuming_at_every_cut_point_yields_exactly_the_rest() {
+    let server = Server::memory(&[]);
+    let created = create(&server, 1, 0).await;
+    let id = created["id"].as_str().unwrap().to_string();
+    let url = server.url(created["eventsUrl"].as_str().unwrap());
+    let all = Sse::open(&url, None).await.collect().await;
+    let n = all.len() as u64;
+    assert_eq!(n, demo_events(1));
+
+    for k in 0..n {
+        let last = format!("{id}:{k}");
+        // Header form.
+        let rest = Sse::open(&url, Some(&last)).await.collect().await;
+        assert_sequence(&rest, &id, k + 1, n);
+        let key = |e: &Received| (e.id.clone(), e.event.clone(), e.data.clone());
+        assert_eq!(
+            rest.iter().map(key).collect::<Vec<_>>(),
+            all[k as usize..].iter().map(key).collect::<Vec<_>>()
+        );
+        // Query form, as a page opening a new EventSource sends it.
+        let rest = Sse::open(&format!("{url}?lastEventId={last}"), None)
+            .await
+            .collect()
+            .await;
+        assert_sequence(&rest, &id, k + 1, n);
+    }
+}
+
+#[tokio::test]
+async fn the_header_wins_over_the_query_when_both_are_sent() {
+    let server = Server::memory(&[]);
+    let created = create(&server, 1, 0).await;
+    let id = created["id"].as_str().unwrap().to_string();
+    let url = server.url(created["eventsUrl"].as_str().unwrap());
+    let n = Sse::open(&url, None).await.collect().await.len() as u64;
+    let rest = Sse::open(
+        &format!("{url}?lastEventId={id}:2"),
+        Some(&format!("{id}:5")),
+    )
+    .await
+    .collect()
+    .await;
+    assert_sequence(&rest, &id, 6, n);
+}
+
+#[tokio::test]
+async fn a_reconnect_after_the_terminal_event_gets_204() {
+    let server = Server::memory(&[]);
+    let created = create(&server, 1, 0).await;
+    let id = created["id"].as_str().unwrap().to_string();
+    let url = server.url(created["eventsUrl"].as_str().unwrap());
+    let all = Sse::open(&url, None).await.collect().await;
+    let terminal = all.last().unwrap().id.clone();
+    let sse = Sse::open(&url, Some(&terminal)).await;
+    assert_eq!(sse.status, 204);
+    // Before the terminal event there is still something to send.
+    let sse = Sse::open(&url, Some(&format!("{id}:{}", all.len() - 1))).await;
+    assert_eq!(sse.status, 200);
+}
+
+#[tokio::test]
+async fn a_late_subscriber_gets_the_whole_history_then_live_events() {
+    let server = Server::memory(&[]);
+    let created = create(&server, 2, 30).await;
+    let id = created["id"].as_str().unwrap().to_string();
+    let url = server.url(created["eventsUrl"].as_str().unwrap());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let events = Sse::open(&url, None).await.collect().await;
+    assert_sequence(&events, &id, 1, demo_events(2));
+}
+
+#[tokio::test]
+async fn three_subscribers_each_get_every_event_once() {
+    let server = Server::memory(&[]);
+    let created = create(&server, 2, 20).await;
+    let id = created["id"].as_str().unwrap().to_string();
+    let url = server.url(created["eventsUrl"].as_str().unwrap());
+    let subs: Vec<_> = (0..3)
+        .map(|_| {
+            let url = url.clone();
+            tokio::spawn(async move { Sse::open(&url, None).await.collect().await })
+        })
+        .collect();
+    for s in subs {
+        assert_sequence(&s.await.unwrap(), &id, 1, demo_events(2));
+    }
+}
+
+#[tokio::test]
+async fn the_one_shot_endpoint_streams_and_a_reconnect_resumes_the_same_generation() {
+    let server = Server::memory(&[]);
+    let url = server.url("/v1/generate?topic=one%20shot&blocks=2&delayMs=20");
+    let mut sse = Sse::open(&url, None).await;
+    assert_eq!(sse.status, 200);
+    let mut seen = Vec::new();
+    for _ in 0..7 {
+        seen.push(sse.next_event().await.unwrap());
+    }
+    drop(sse);
+    let id = seen[0].data["sessionId"].as_str().unwrap().to_string();
+    // The browser's automatic reconnect: the same URL, with Last-Event-ID.
+    let rest = Sse::open(&url, Some(&seen[6].id)).await.collect().await;
+    assert_sequence(&rest, &id, 8, demo_events(2));
+    // One pipeline ran, not two.
+    let metrics = http()
+        .get(server.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l == "ssekit_generations_started_total 1"),
+        "{metrics}"
+    );
+}
+
+#[tokio::test]
+async fn keep_alive_comments_arrive_at_the_configured_interval() {
+    let server = Server::memory(&["--keepalive", "100ms"]);
+    let res = http().post(server.url("/v1/streams")).send().await.unwrap();
+    let stream: serde_json::Value = res.json().await.unwrap();
+    let mut sse = Sse::open(&server.url(stream["eventsUrl"].as_str().unwrap()), None).await;
+    let mut comments = 0;
+    while comments < 3 {
+        match sse.next_item().await.unwrap() {
+            ssekit_protocol::Item::Comment(c) => {
+                assert_eq!(c, "keep-alive");
+                comments += 1;
+            }
+            ssekit_protocol::Item::Retry(_) => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn cancel_stops_the_pipeline_and_ends_the_stream_with_the_cancel_error() {
+    let server = Server::memory(&[]);
+    let created = create(&server, 6, 100).await;
+    let id = created["id"].as_str().unwrap().to_string();
+    let mut sse = Sse::open(&server.url(created["eventsUrl"].as_str().unwrap()), None).await;
+    sse.next_event().await.unwrap();
+    let res = http()
+        .delete(server.url(&format!("/v1/generations/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 202);
+    let rest = sse.collect().await;
+    let last = rest.last().unwrap();
+    assert_eq!(last.event, "error");
+    assert_eq!(last.data["stage"], "cancelled");
+    assert_eq!(last.data["recoverable"], false);
+    // Nothing after it: the pipeline stopped.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let snap: Value = http()
+        .get(server.url(&format!("/v1/generations/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(snap["status"], "cancelled");
+    assert_eq!(snap["lastEventId"], last.id);
+    // Cancelling again: it has ended.
+    let res = http()
+        .delete(server.url(&format!("/v1/generations/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_of(res).await, (409, "already_finished".into()));
+}
+
+#[tokio::test]
+async fn snapshot_document_and_images_of_a_finished_generation() {
+    let server = Server::memory(&[]);
+    let created = create(&server, 3, 0).await;
+    let id = created["id"].as_str().unwrap().to_string();
+    let events = Sse::open(&server.url(created["eventsUrl"].as_str().unwrap()), None)
+        .await
+        .collect()
+        .await;
+    let snap: Value = http()
+        .get(server.url(&format!("/v1/generations/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(snap["status"], "complete");
+    assert_eq!(snap["topic"], "resumable streams");
+    assert_eq!(snap["totalBlocks"], 3);
+    assert_eq!(snap["blocks"].as_array().unwrap().len(), 3);
+    assert_eq!(snap["blocks"][1]["status"], "complete");
+    assert!(
+        snap["blocks"][1]["html"].as_str().unwrap().contains("<p>")
+            || snap["blocks"][1]["html"].as_str().unwrap().contains("<ul>")
+    );
+    assert_eq!(snap["lastEventId"], events.last().unwrap().id);
+
+    let doc = http()
+        .get(server.url(created["documentUrl"].as_str().unwrap()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(doc.status(), 200);
+    assert!(doc.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    let html = doc.text().await.unwrap();
+    assert!(html.contains("<h1>resumable streams</h1>"));
+
+    let ready = events.iter().find(|e| e.event == "image-ready").unwrap();
+    let img = http()
+        .get(server.url(ready.data["url"].as_str().unwrap()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(img.status(), 200);
+    assert_eq!(img.headers()["content-type"], "image/svg+xml");
+    assert!(img.text().await.unwrap().starts_with("<svg"));
+    let res = http()
+        .get(server.url(&format!("/v1/generations/{id}/images/img-9.svg")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_of(res).await.0, 404);
+}
+
+#[tokio::test]
+async fn the_demo_pipeline_sanitizes_hostile_topics() {
+    let server = Server::memory(&[]);
+    let res = http()
+        .post(server.url("/v1/generations"))
+        .json(&json!({"topic": "<script>alert(1)</script><img src=x onerror=y>", "blocks": 1, "delayMs": 0}))
+        .send()
+        .await
+        .unwrap();
+    let created: Value = res.json().await.unwrap();
+    let events = Sse::open(&server.url(created["eventsUrl"].as_str().unwrap()), None)
+        .await
+        .collect()
+        .await;
+    for e in events.iter().filter(|e| e.event == "block-content") {
+        let html = e.data["html"].as_str().unwrap();
+        // The topic shows as text; no tag of it survives.
+        assert!(
+            !html.contains("<script") && !html.contains("<img"),
+            "{html}"
+        );
+        assert!(html.contains("&lt;script&gt;"), "{html}");
+    }
+}
+
+#[tokio::test]
+async fn publish_api_needs_the_right_token_and_validates_events() {
+    let server = Server::memory(&[]);
+    let res = http()
+        .post(server.url("/v1/streams"))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let stream: Value = res.json().await.unwrap();
+    let id = stream["id"].as_str().unwrap().to_string();
+    let token = stream["publishToken"].as_str().unwrap().to_string();
+    let publish = server.url(stream["publishUrl"].as_str().unwrap());
+    let step = json!({"event": "reasoning-step", "data": {"step": 1, "content": "thinking"}});
+
+    let res = http().post(&publish).json(&step).send().await.unwrap();
+    assert_eq!(error_of(res).await, (401, "unauthorized".into()));
+    let res = http()
+        .post(&publish)
+        .bearer_auth("pub_wrong")
+        .json(&step)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_of(res).await, (403, "forbidden".into()));
+
+    for (bad, code) in [
+        (json!({"event": "reasoning-stepped", "data": {}}), 422),
+        (
+            json!({"event": "reasoning-step", "data": {"step": "one"}}),
+            422,
+        ),
+        (
+            json!({"event": "reasoning-step\nevent: x", "data": {"step": 1, "content": "x"}}),
+            422,
+        ),
+        (json!({"data": {}}), 422),
+        (json!({"events": []}), 422),
+        (
+            json!({"events": [{"event": "generation-complete", "data": {"success": true, "totalDuration": 1}}, step.clone()]}),
+            422,
+        ),
+    ] {
+        let res = http()
+            .post(&publish)
+            .bearer_auth(&token)
+            .json(&bad)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(error_of(res).await.0, code, "{bad}");
+    }
+    let res = http()
+        .post(&publish)
+        .bearer_auth(&token)
+        .body("{not json")
+        .header("content-type", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_of(res).await, (400, "invalid_json".into()));
+
+    let res = http()
+        .post(&publish)
+        .bearer_auth(&token)
+        .json(&step)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["lastEventId"], format!("{id}:1"));
+    let batch = json!({"events": [
+        {"event": "block-content", "data": {"blockIndex": 0, "html": "<p onclick=\"x()\">hi</p><script>bad()</script>"}},
+        {"event": "generation-complete", "data": {"success": true, "totalDuration": 3}}
+    ]});
+    let res = http()
+        .post(&publish)
+        .bearer_auth(&token)
+        .json(&batch)
+        .send()
+        .await
+        .unwrap();
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["ids"], json!([format!("{id}:2"), format!("{id}:3")]));
+
+    let res = http()
+        .post(&publish)
+        .bearer_auth(&token)
+        .json(&step)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_of(res).await, (409, "stream_finished".into()));
+
+    let events = Sse::open(&server.url(stream["eventsUrl"].as_str().unwrap()), None)
+        .await
+        .collect()
+        .await;
+    assert_sequence(&events, &id, 1, 3);
+    assert_eq!(events[1].data["html"], "<p>hi</p>");
+}
+
+#[tokio::test]
+async fn cors_preflight_allows_last_event_id_and_origins_are_configurable() {
+    let server = Server::memory(&[]);
+    let res = http()
+        .request(reqwest::Method::OPTIONS, server.url("/v1/generations"))
+        .header("origin", "https://app.example")
+        .header("access-control-request-method", "POST")
+        .header(
+            "access-control-request-headers",
+            "content-type,last-event-id",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success());
+    let h = res.headers();
+    assert_eq!(h["access-control-allow-origin"], "*");
+    let allowed = h["access-control-allow-headers"]
+        .to_str()
+        .unwrap()
+        .to_ascii_lowercase();
+    assert!(
+        allowed.contains("last-event-id") && allowed.contains("content-type"),
+        "{allowed}"
+    );
+
+    let server = Server::memory(&["--cors-origin", "https://app.example"]);
+    let ok = http()
+        .get(server.url("/healthz"))
+        .header("origin", "https://app.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        ok.headers()["access-control-allow-origin"],
+        "https://app.example"
+    );
+    let other = http()
+        .get(server.url("/healthz"))
+        .header("origin", "https://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert!(other.headers().get("access-control-allow-origin").is_none());
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_clear_error_and_harms_no_other_stream() {
+    let server = Server::memory(&["--max-body", "1024"]);
+    let created = create(&server, 2, 30).await;
+    let id = created["id"].as_str().unwrap().to_string();
+    let events_url = server.url(created["eventsUrl"].as_str().unwrap());
+    let watcher = {
+        let url = events_url.clone();
+        tokio::spawn(async move { Sse::open(&url, None).await.collect().await })
+    };
+    let post = |body: String, ct: &'static str| {
+        let url = server.url("/v1/generations");
+        async move {
+            http()
+                .post(url)
+                .header("content-type", ct)
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let json_ct = "application/json";
+    for (body, ct, want) in [
+        ("{\"topic\": ".to_string(), json_ct, (400, "invalid_json")),
+        ("[1,2]".to_string(), json_ct, (422, "invalid_request")),
+        ("{}".to_string(), json_ct, (422, "invalid_request")),
+        (
+            "{\"topic\": 5}".to_string(),
+            json_ct,
+            (422, "invalid_request"),
+        ),
+        (
+            "{\"topic\": \"x\", \"blocks\": 0}".to_string(),
+            json_ct,
+            (422, "invalid_request"),
+        ),
+        (
+            "{\"topic\": \"x\", \"blocks\": 51}".to_string(),
+            json_ct,
+            (422, "invalid_request"),
+        ),
+        (
+            "{\"topic\": \"x\", \"delayMs\": 10001}".to_string(),
+            json_ct,
+            (422, "invalid_request"),
+        ),
+        (
+            "{\"topic\": \"x\", \"delayMs\": -1}".to_string(),
+            json_ct,
+            (422, "invalid_request"),
+        ),
+        (
+            format!("{{\"topic\": \"{}\"}}", "x".repeat(2000)),
+            json_ct,
+            (413, "payload_too_large"),
+        ),
+        (
+            format!("{{\"topic\": \"{}\"}}", "x".repeat(501)),
+            json_ct,
+            (422, "invalid_request"),
+        ),
+        (
+            "topic=x".to_string(),
+            "application/x-www-form-urlencoded",
+            (415, "unsupported_media_type"),
+        ),
+    ] {
+        let (status, code) = error_of(post(body.clone(), ct).await).await;
+        assert_eq!((status, code.as_str()), want, "{body}");
+    }
+
+    let get = |path: String, last: Option<&'static str>| {
+        let url = server.url(&path);
+        async move {
+            let mut req = http().get(url);
+            if let Some(l) = last {
+                req = req.header("last-event-id", l);
+            }
+            req.send().await.unwrap()
+        }
+    };
+    assert_eq!(
+        error_of(get("/v1/generations/gen_unknown/events".into(), None).await).await,
+        (404, "not_found".into())
+    );
+    assert_eq!(
+        error_of(get("/v1/generations/gen_unknown".into(), None).await).await,
+        (404, "not_found".into())
+    );
+    assert_eq!(
+        error_of(get("/v1/generations/..%2F..%2Fetc/events".into(), None).await)
+            .await
+            .0,
+        404
+    );
+    assert_eq!(
+        error_of(get("/v1/nowhere".into(), None).await).await,
+        (404, "not_found".into())
+    );
+    let events_path = created["eventsUrl"].as_str().unwrap().to_string();
+    for hostile in [
+        "garbage",
+        "gen_other:1",
+        "x:1",
+        "-1",
+        ":",
+        "gen_a:99999999999999999999999",
+    ] {
+        let res = http()
+            .get(&events_url)
+            .header("last-event-id", hostile)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            error_of(res).await,
+            (400, "invalid_last_event_id".into()),
+            "{hostile}"
+        );
+    }
+    let ahead = format!("{id}:100000");
+    let res = http()
+        .get(&events_url)
+        .header("last-event-id", &ahead)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_of(res).await, (400, "invalid_last_event_id".into()));
+    let res = get(format!("{events_path}?lastEventId=nope"), None).await;
+    assert_eq!(error_of(res).await, (400, "invalid_last_event_id".into()));
+    let res = get("/v1/generate?lastEventId=gen_unknown:3".into(), None).await;
+    assert_eq!(error_of(res).await, (404, "not_found".into()));
+    let res = get("/v1/generate?topic=x&blocks=many".into(), None).await;
+    assert_eq!(error_of(res).await, (422, "invalid_request".into()));
+    let res = get("/v1/generate".into(), None).await;
+    assert_eq!(error_of(res).await, (422, "invalid_request".into()));
+    let res = http()
+        .put(server.url("/v1/generations"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_of(res).await.0, 405);
+
+    // The stream that was running all along was not disturbed.
+    let events = watcher.await.unwrap();
+    assert_sequence(&events, &id, 1, demo_events(2));
+}
+
+#[tokio::test]
+async fn kill_9_mid_generation_then_restart_serves_every_stored_event_and_ends_the_stream() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::sqlite(dir.path(), &[]);
+    let created = create(&server, 6, 50).await;
+    let id = created["id"].as_str().unwrap().to_string();
+    let path = created["eventsUrl"].as_str().unwrap().to_string();
+
+    let mut sse = Sse::open(&server.url(&path), None).await;
+    let mut before = Vec::new();
+    for _ in 0..10 {
+        before.push(sse.next_event().await.unwrap());
+    }
+    server.kill9();
+    // Whatever was in flight when the process died is received, then the connection ends.
+    before.extend(sse.collect().await);
+    assert_sequence(&before, &id, 1, before.len() as u64);
+    assert!(
+        (before.len() as u64) < demo_events(6),
+        "the generation finished before the kill"
+    );
+
+    server.restart();
+    // Everything delivered before the crash was on disk: a fresh subscriber gets it all again,
+    // then the terminal recoverable error of a dead producer.
+    let all = Sse::open(&server.url(&path), None).await.collect().await;
+    let n = all.len() as u64;
+    assert_sequence(&all, &id, 1, n);
+    let key = |e: &Received| (e.id.clone(), e.event.clone(), e.data.clone());
+    assert_eq!(
+        all[..before.len()].iter().map(key).collect::<Vec<_>>(),
+        before.iter().map(key).collect::<Vec<_>>()
+    );
+    let last = all.last().unwrap();
+    assert_eq!(last.event, "error");
+    assert_eq!(last.data["recoverable"], true);
+    assert_eq!(last.data["stage"], "interrupted");
+
+    // The browser that saw events up to the crash resumes after its last id.
+    let rest = Sse::open(&server.url(&path), Some(&before.last().unwrap().id))
+        .await
+        .collect()
+        .await;
+    assert_sequence(&rest, &id, before.len() as u64 + 1, n);
+    // And the pipeline did not start again: nothing but the interruption was added.
+    let snapshot: serde_json::Value = http()
+        .get(server.url(&format!("/v1/generations/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(snapshot["status"], "error");
+    assert_eq!(snapshot["lastEventId"], format!("{id}:{n}"));
+}

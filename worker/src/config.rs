@@ -1,0 +1,46 @@
+//! Settings, from the Worker's variables (`[vars]` in wrangler.toml, `text` bindings under
+//! workerd), with the native server's defaults.
+
+use worker::Env;
+
+/// What the Worker and its objects read from their environment.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The `retry:` hint, ms (`RETRY_MS`).
+    pub retry_ms: u64,
+    /// Between keep-alive comments, ms (`KEEPALIVE_MS`).
+    pub keepalive_ms: u64,
+    /// Allowed origins, `*` for any (`CORS_ORIGINS`, comma-separated).
+    pub cors_origins: Vec<String>,
+    /// Largest request body, bytes (`MAX_BODY`).
+    pub max_body: usize,
+    /// Frames a slow subscriber may have waiting before it is disconnected (`SUBSCRIBER_BUFFER`).
+    pub subscriber_buffer: usize,
+    /// How long a finished stream is kept, ms (`RETENTION_MS`).
+    pub retention_ms: u64,
+}
+
+impl Config {
+    /// Reads the variables; a missing or unreadable one keeps its default.
+    pub fn from_env(env: &Env) -> Self {
+        let var = |name: &str| env.var(name).ok().map(|v| v.to_string());
+        let num = |name: &str, default: u64| {
+            var(name)
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(default)
+        };
+        Self {
+            retry_ms: num("RETRY_MS", 1000),
+            keepalive_ms: num("KEEPALIVE_MS", 30_000).max(100),
+            cors_origins: var("CORS_ORIGINS")
+                .unwrap_or_else(|| "*".into())
+                .split(',')
+                .map(|o| o.trim().to_owned())
+                .filter(|o| !o.is_empty())
+                .collect(),
+            max_body: num("MAX_BODY", 1024 * 1024) as usize,
+            subscriber_buffer: num("SUBSCRIBER_BUFFER", 1024).max(1) as usize,
+            retention_ms: num("RETENTION_MS", 3600 * 1000),
+        }
+    }
+}

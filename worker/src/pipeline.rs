@@ -1,0 +1,33 @@
+//! The `demo` pipeline on the Workers runtime: the shared script of `ssekit-demo`, paced with
+//! the runtime's timers, appending through the stream's object.
+
+use std::rc::Rc;
+use std::time::Duration;
+
+use ssekit_api::StreamMeta;
+use ssekit_demo::Script;
+
+use crate::stream::{now_ms, Inner};
+
+/// Runs the script of `meta`'s generation to its end, or until the stream ends some other way
+/// (a cancel).
+pub async fn run(stream: Rc<Inner>, meta: StreamMeta) {
+    let info = &meta.info;
+    let topic = info.get("topic").and_then(|t| t.as_str()).unwrap_or("");
+    let blocks = info.get("blocks").and_then(|b| b.as_u64()).unwrap_or(6) as u32;
+    let delay = info.get("delayMs").and_then(|d| d.as_u64()).unwrap_or(150);
+    let mut script = Script::new(&meta.id, topic, blocks);
+    while let Some(step) = script.next_step() {
+        if step.pause && delay > 0 {
+            worker::Delay::from(Duration::from_millis(delay)).await;
+        }
+        let event = script.event(step, now_ms().saturating_sub(meta.created_at));
+        if let Err(e) = stream.append(std::slice::from_ref(&event)) {
+            // `stream_finished`: cancelled meanwhile. Anything else: the watchdog ends the stream.
+            if e.code() != "stream_finished" {
+                worker::console_error!("ssekit worker: pipeline of {}: {e}", meta.id);
+            }
+            return;
+        }
+    }
+}

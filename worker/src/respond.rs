@@ -1,0 +1,140 @@
+//! Responses: JSON bodies, the shared API errors, event streams, CORS.
+
+use futures::{Stream, StreamExt};
+use serde_json::Value;
+use ssekit_api::ApiError;
+use worker::{Headers, Request, Response, ResponseBuilder, Result};
+
+use crate::config::Config;
+
+/// What a route answers: a response, or an API error to send as JSON.
+pub type Answer = std::result::Result<Response, ApiError>;
+
+/// A runtime failure (storage, a stub) is a 503 the client may retry; the cause goes to the log.
+pub fn internal(e: worker::Error) -> ApiError {
+    worker::console_error!("ssekit worker: {e}");
+    ApiError::store_unavailable()
+}
+
+/// `status` with a JSON body.
+pub fn json(status: u16, body: &Value) -> Answer {
+    let res = Response::from_json(body).map_err(internal)?;
+    Ok(res.with_status(status))
+}
+
+/// The error as `{"error":{"code","message"}}` with its status (and `Retry-After`).
+pub fn error(e: &ApiError) -> Response {
+    let headers = Headers::new();
+    let _ = headers.set("content-type", "application/json");
+    if let Some(secs) = e.retry_after_secs() {
+        let _ = headers.set("retry-after", &secs.to_string());
+    }
+    ResponseBuilder::new()
+        .with_status(e.status().as_u16())
+        .with_headers(headers)
+        .fixed(e.body().into_bytes())
+}
+
+/// A body with a content type.
+pub fn typed(content_type: &str, body: Vec<u8>, cache: &str) -> Answer {
+    let headers = Headers::new();
+    let _ = headers.set("content-type", content_type);
+    let _ = headers.set("cache-control", cache);
+    Ok(ResponseBuilder::new().with_headers(headers).fixed(body))
+}
+
+/// An event stream: the SSE headers, and each chunk sent as it comes.
+pub fn event_stream(chunks: impl Stream<Item = Vec<u8>> + 'static) -> Answer {
+    let headers = Headers::new();
+    for (name, value) in ssekit_api::STREAM_HEADERS {
+        let _ = headers.set(name, value);
+    }
+    let res = ResponseBuilder::new()
+        .with_headers(headers)
+        .from_stream(chunks.map(Ok::<Vec<u8>, worker::Error>))
+        .map_err(internal)?;
+    Ok(res)
+}
+
+/// `204 No Content`: the client has the terminal event, and EventSource stops on it.
+pub fn no_content() -> Response {
+    ResponseBuilder::new().with_status(204).empty()
+}
+
+/// Reads a JSON request body of at most `limit` bytes: `415` for another content type, `413`
+/// over the limit (checked as it arrives, so a huge body is never held).
+pub async fn read_body(req: &mut Request, limit: usize) -> std::result::Result<Vec<u8>, ApiError> {
+    let ct = req.headers().get("content-type").ok().flatten();
+    ssekit_api::check_json_content_type(ct.as_deref())?;
+    let declared = req
+        .headers()
+        .get("content-length")
+        .ok()
+        .flatten()
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(ssekit_api::too_large(limit));
+    }
+    let mut body = Vec::new();
+    let Ok(mut chunks) = req.stream() else {
+        return Ok(body); // no body
+    };
+    while let Some(chunk) = chunks.next().await {
+        let chunk = chunk.map_err(internal)?;
+        if body.len() + chunk.len() > limit {
+            return Err(ssekit_api::too_large(limit));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// The origin to allow for a request from `origin`, if any.
+fn allowed_origin(config: &Config, origin: Option<&str>) -> Option<String> {
+    if config.cors_origins.iter().any(|o| o == "*") {
+        return Some("*".into());
+    }
+    let origin = origin?;
+    config
+        .cors_origins
+        .iter()
+        .any(|o| o == origin)
+        .then(|| origin.to_owned())
+}
+
+const VARY: &str = "origin, access-control-request-method, access-control-request-headers";
+
+/// Adds the CORS headers to a response (into a fresh header set: a response from a Durable
+/// Object has immutable headers).
+pub fn with_cors(res: Response, config: &Config, origin: Option<&str>) -> Result<Response> {
+    let headers = Headers::new();
+    for (name, value) in res.headers().entries() {
+        headers.append(&name, &value)?;
+    }
+    if let Some(allow) = allowed_origin(config, origin) {
+        headers.set("access-control-allow-origin", &allow)?;
+    }
+    headers.set("vary", VARY)?;
+    let status = res.status_code();
+    let (_, body) = res.into_parts();
+    Ok(ResponseBuilder::new()
+        .with_status(status)
+        .with_headers(headers)
+        .body(body))
+}
+
+/// The answer to a CORS preflight.
+pub fn preflight(config: &Config, origin: Option<&str>) -> Result<Response> {
+    let headers = Headers::new();
+    if let Some(allow) = allowed_origin(config, origin) {
+        headers.set("access-control-allow-origin", &allow)?;
+    }
+    headers.set("access-control-allow-methods", "GET,POST,DELETE,OPTIONS")?;
+    headers.set(
+        "access-control-allow-headers",
+        "content-type,authorization,cache-control,last-event-id",
+    )?;
+    headers.set("access-control-max-age", "86400")?;
+    headers.set("vary", VARY)?;
+    Ok(ResponseBuilder::new().with_headers(headers).empty())
+}
