@@ -23,7 +23,13 @@ pub struct Config {
 impl Config {
     /// Reads the variables; a missing or unreadable one keeps its default.
     pub fn from_env(env: &Env) -> Self {
-        let var = |name: &str| env.var(name).ok().map(|v| v.to_string());
+        // Read as plain values: an unset `fromEnvironment` binding is null, which `Env::var`
+        // cannot take.
+        let var = |name: &str| {
+            js_sys::Reflect::get(env, &name.into())
+                .ok()
+                .and_then(|v| v.as_string())
+        };
         let num = |name: &str, default: u64| {
             var(name)
                 .and_then(|v| v.trim().parse().ok())

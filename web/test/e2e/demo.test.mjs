@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import {
   completedBlocks,
-  generationsStarted,
+  assertOnePipeline,
   launch,
   pageBlocks,
   restart,
@@ -98,7 +98,7 @@ test("3. connections cut by a proxy: the page resumes and completes, no pipeline
   }
   await waitStatus(page, "complete");
   await assertBlocksMatchServer(page, server.base);
-  assert.equal(await generationsStarted(server.base), 1);
+  await assertOnePipeline(server.base);
 });
 
 test("4. reload mid-generation: the saved state shows at once and the generation completes", { timeout: TIMEOUT }, async (t) => {
@@ -125,7 +125,7 @@ test("4. reload mid-generation: the saved state shows at once and the generation
   await waitStatus(page, "complete");
   assert.equal(await sessionId(page), before, "the same generation");
   await assertBlocksMatchServer(page, server.base);
-  assert.equal(await generationsStarted(server.base), 1);
+  await assertOnePipeline(server.base);
 });
 
 test("5a. server down for good: a user-visible error after 3 attempts", { timeout: TIMEOUT }, async (t) => {

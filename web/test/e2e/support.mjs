@@ -1,7 +1,7 @@
 // What the browser tests share: the real ssekit binary, Debian's Chromium, a dropping proxy,
 // and a static server for a second origin.
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
 import net from "node:net";
 import { tmpdir } from "node:os";
@@ -21,8 +21,64 @@ export function tempDir(cleanup) {
   return dir;
 }
 
-/** `ssekit serve` on 127.0.0.1 (a free port, or `addr`); resolves once it listens. */
+/** The target under test: `SSEKIT_TARGET=worker` runs the Worker under workerd instead. */
+export const onWorker = process.env.SSEKIT_TARGET === "worker";
+
+/** A free loopback port. */
+function freePort() {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** The Worker under `workerd serve`, on 127.0.0.1 (a free port, or `addr`), storage on disk. */
+async function startWorker({ dataDir = null, addr = "127.0.0.1:0", args = [] } = {}) {
+  if (addr.endsWith(":0")) addr = `127.0.0.1:${await freePort()}`;
+  const state = dataDir ? join(dataDir, "worker-state") : mkdtempSync(join(tmpdir(), "ssekit-worker-"));
+  mkdirSync(state, { recursive: true });
+  const root = join(webRoot, "..", "worker");
+  const proc = spawn(
+    process.env.SSEKIT_WORKERD ?? join(root, "node_modules", ".bin", "workerd"),
+    ["serve", join(root, "build", "workerd.capnp"), `--socket-addr=http=${addr}`, `--directory-path=state=${state}`],
+    { stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, SSEKIT_RETRY_MS: "300" } },
+  );
+  for (let i = 0; ; i++) {
+    const up = await new Promise((r) => {
+      const c = net.connect(Number(addr.split(":")[1]), "127.0.0.1", () => (c.end(), r(true)));
+      c.on("error", () => r(false));
+    });
+    if (up) break;
+    if (i > 300 || proc.exitCode !== null) throw new Error(`workerd did not listen on ${addr}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return serverHandle({ base: `http://${addr}`, addr, dataDir, args, proc });
+}
+
+function serverHandle({ base, addr, dataDir, args, proc }) {
+  return {
+    base,
+    addr,
+    dataDir,
+    args,
+    proc,
+    /** kill -9: nothing graceful. */
+    kill9() {
+      return new Promise((r) => {
+        if (proc.exitCode !== null || proc.signalCode !== null) return r();
+        proc.once("exit", () => r());
+        proc.kill("SIGKILL");
+      });
+    },
+  };
+}
+
+/** `ssekit serve` (or the Worker, see `onWorker`) on 127.0.0.1 (a free port, or `addr`);
+ * resolves once it listens. */
 export function startServer({ dataDir = null, addr = "127.0.0.1:0", args = [] } = {}) {
+  if (onWorker) return startWorker({ dataDir, addr, args });
   const store = dataDir ? `sqlite:${join(dataDir, "ssekit.db")}` : "memory";
   const proc = spawn(BIN, ["serve", "--addr", addr, "--store", store, "--retry", "300ms", ...args], {
     stdio: ["ignore", "pipe", "inherit"],
@@ -36,21 +92,7 @@ export function startServer({ dataDir = null, addr = "127.0.0.1:0", args = [] } 
       const m = /listening on (http:\/\/\S+)/.exec(out);
       if (m) {
         proc.removeAllListeners("exit");
-        resolve({
-          base: m[1],
-          addr: m[1].replace("http://", ""),
-          dataDir,
-          args,
-          proc,
-          /** kill -9: nothing graceful. */
-          kill9() {
-            return new Promise((r) => {
-              if (proc.exitCode !== null || proc.signalCode !== null) return r();
-              proc.once("exit", () => r());
-              proc.kill("SIGKILL");
-            });
-          },
-        });
+        resolve(serverHandle({ base: m[1], addr: m[1].replace("http://", ""), dataDir, args, proc }));
       }
     });
   });
@@ -129,6 +171,15 @@ export async function sessionId(page) {
 export async function generationsStarted(base) {
   const text = await (await fetch(`${base}/metrics`)).text();
   return Number(/^ssekit_generations_started_total (\d+)$/m.exec(text)?.[1] ?? NaN);
+}
+
+/** One pipeline ran, not two: the native server counts them in its metrics. The Worker has no
+ * process-wide metrics (isolates come and go); there the page keeping its session id and its
+ * blocks matching the server's snapshot are the proof. */
+export async function assertOnePipeline(base) {
+  if (onWorker) return;
+  const started = await generationsStarted(base);
+  if (started !== 1) throw new Error(`${started} generations started, expected 1`);
 }
 
 /** A TCP proxy to `target` whose open connections can be cut at will. */

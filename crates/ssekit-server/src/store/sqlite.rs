@@ -58,6 +58,10 @@ pub struct SqliteStore {
     ops: mpsc::Sender<Op>,
     path: PathBuf,
     readers: Arc<Mutex<Vec<Connection>>>,
+    /// At most `READERS_KEPT` reads at once: a burst of thousands of subscribers would
+    /// otherwise grow tokio's blocking pool to hundreds of threads, each with its own stack and
+    /// malloc arena, and the memory stays with the process after the burst.
+    reading: Arc<tokio::sync::Semaphore>,
     hub: Arc<Hub>,
 }
 
@@ -132,6 +136,7 @@ impl SqliteStore {
             ops,
             path,
             readers: Arc::new(Mutex::new(Vec::new())),
+            reading: Arc::new(tokio::sync::Semaphore::new(READERS_KEPT)),
             hub,
         })
     }
@@ -151,7 +156,14 @@ impl SqliteStore {
     ) -> Result<T, StoreError> {
         let readers = self.readers.clone();
         let path = self.path.clone();
+        let permit = self
+            .reading
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(backend)?;
         tokio::task::spawn_blocking(move || {
+            let _permit = permit;
             let conn = readers.lock().expect("readers lock").pop();
             let conn = match conn {
                 Some(c) => c,
