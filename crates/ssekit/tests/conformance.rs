@@ -713,3 +713,58 @@ async fn kill_9_mid_generation_then_restart_serves_every_stored_event_and_ends_t
     assert_eq!(snapshot["status"], "error");
     assert_eq!(snapshot["lastEventId"], format!("{id}:{n}"));
 }
+
+#[tokio::test]
+async fn a_published_stream_survives_a_restart_and_its_subscriber_resumes_without_a_gap() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::sqlite(dir.path(), &[]);
+    let stream: Value = http()
+        .post(server.url("/v1/streams"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = stream["id"].as_str().unwrap().to_string();
+    let token = stream["publishToken"].as_str().unwrap().to_string();
+    let step = |n: u32| json!({"event": "reasoning-step", "data": {"step": n, "content": format!("step {n}")}});
+    let publish = |server: &Server, body: Value| {
+        let req = http()
+            .post(server.url(&format!("/v1/streams/{id}/events")))
+            .bearer_auth(&token)
+            .json(&body);
+        async move {
+            let res = req.send().await.unwrap();
+            assert_eq!(res.status(), 201);
+        }
+    };
+    publish(&server, json!({"events": [step(1), step(2), step(3)]})).await;
+    let events_url = format!("/v1/generations/{id}/events");
+    let mut sse = Sse::open(&server.url(&events_url), None).await;
+    let mut seen = Vec::new();
+    for _ in 0..3 {
+        seen.push(sse.next_event().await.unwrap());
+    }
+    assert_sequence(&seen, &id, 1, 3);
+
+    server.restart_in_place();
+    // The subscriber's connection died with the server; it resumes from its last id while the
+    // publisher goes on.
+    publish(&server, json!(step(4))).await;
+    publish(
+        &server,
+        json!({"events": [step(5), {"event": "generation-complete", "data": {"success": true, "totalDuration": 9}}]}),
+    )
+    .await;
+    let rest = Sse::open(&server.url(&events_url), Some(&seen[2].id))
+        .await
+        .collect()
+        .await;
+    assert_sequence(&rest, &id, 4, 6);
+    assert_eq!(rest[0].data["step"], 4);
+    assert_eq!(rest[2].event, "generation-complete");
+    // And the finished stream answers a reconnect from its last id with 204.
+    let done = Sse::open(&server.url(&events_url), Some(&rest[2].id)).await;
+    assert_eq!(done.status, 204);
+}

@@ -226,21 +226,22 @@ impl Store for SqliteStore {
                     "SELECT seq, name, data, terminal FROM events WHERE stream = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
                 )
                 .map_err(backend)?;
-            let rows = stmt
-                .query_map(params![id, after as i64, limit as i64], |row| {
-                    let seq = row.get::<_, i64>(0)? as u64;
-                    let name: String = row.get(1)?;
-                    let data: String = row.get(2)?;
-                    let terminal = row.get::<_, i64>(3)? != 0;
-                    Ok((seq, name, data, terminal))
-                })
+            // Rows are encoded straight from SQLite's buffers: no owned copy of the name and
+            // payload per event on the replay path.
+            let mut rows = stmt
+                .query(params![id, after as i64, limit as i64])
                 .map_err(backend)?;
-            let mut out = Vec::new();
-            for row in rows {
-                let (seq, name, data, terminal) = row.map_err(backend)?;
-                let kind = EventName::parse(&name).ok_or_else(|| StoreError::Corrupt(format!("event name {name:?}")))?;
-                out.push(Arc::new(StoredEvent::encode(&id, seq, kind, &data, terminal)));
+            let mut out = Vec::with_capacity(limit.min(1024));
+            while let Some(row) = rows.next().map_err(backend)? {
+                let seq = row.get::<_, i64>(0).map_err(backend)? as u64;
+                let name = row.get_ref(1).and_then(|v| Ok(v.as_str()?)).map_err(backend)?;
+                let data = row.get_ref(2).and_then(|v| Ok(v.as_str()?)).map_err(backend)?;
+                let terminal = row.get::<_, i64>(3).map_err(backend)? != 0;
+                let kind = EventName::parse(name)
+                    .ok_or_else(|| StoreError::Corrupt(format!("event name {name:?}")))?;
+                out.push(Arc::new(StoredEvent::encode(&id, seq, kind, data, terminal)));
             }
+            drop(rows);
             if out.is_empty() {
                 // Nothing after `after`: tell an unknown or expired stream from one with no news.
                 let expired: Option<i64> = conn
