@@ -79,6 +79,10 @@ pub struct Config {
     pub stall_timeout: Duration,
     /// `exec` pipelines: name → shell command run for each generation.
     pub exec_pipelines: BTreeMap<String, String>,
+    /// Called (on a blocking thread) after many connections have closed, to hand the memory
+    /// they held back to the system: the binary passes glibc's `malloc_trim`, which this
+    /// library, free of `unsafe`, cannot call itself.
+    pub release_memory: Option<fn()>,
 }
 
 impl Default for Config {
@@ -94,6 +98,7 @@ impl Default for Config {
             subscriber_buffer: 1024,
             stall_timeout: Duration::from_secs(30),
             exec_pipelines: BTreeMap::new(),
+            release_memory: None,
         }
     }
 }
@@ -150,6 +155,10 @@ pub async fn serve(
         .await
         .map_err(std::io::Error::other)?;
     let retention = tokio::spawn(retention_loop(state.clone()));
+    let release = state
+        .config
+        .release_memory
+        .map(|release| tokio::spawn(release_loop(state.clone(), release)));
 
     let app = routes::router(state.clone());
     let stop = token.clone();
@@ -160,8 +169,29 @@ pub async fn serve(
     connection::serve(state.clone(), listener, app).await;
     token.cancel();
     retention.abort();
+    if let Some(release) = release {
+        release.abort();
+    }
     state.runner.shutdown(&state).await;
     Ok(())
+}
+
+/// Connections closed since the last release before memory is released again: a burst of
+/// thousands of subscribers leaving frees megabytes the allocator would otherwise keep.
+const RELEASE_AFTER_CLOSED: i64 = 1000;
+
+async fn release_loop(state: AppState, release: fn()) {
+    let mut tick = tokio::time::interval(Duration::from_millis(500));
+    let mut peak = 0;
+    loop {
+        tick.tick().await;
+        let open = state.metrics.connections.get();
+        peak = peak.max(open);
+        if peak - open >= RELEASE_AFTER_CLOSED.max(peak / 4) {
+            peak = open;
+            let _ = tokio::task::spawn_blocking(release).await;
+        }
+    }
 }
 
 async fn retention_loop(state: AppState) {
