@@ -1,9 +1,9 @@
 //! The Durable Object behind each stream: it owns the stream's log, runs its pipeline, and fans
 //! each event out to the stream's open connections as it is appended.
 //!
-//! The object is single-threaded: reading a subscriber's history and registering its live
-//! channel happen in one turn, and each live frame carries its position, so a subscriber gets
-//! every event once, in order, across the switch from history to live.
+//! The object is single-threaded and the only writer of its stream: a subscriber's live channel
+//! is registered before its history is read, and each live frame carries its position, so a
+//! subscriber gets every event once, in order, across the switch from history to live.
 
 use std::cell::RefCell;
 use std::rc::Rc;
