@@ -138,14 +138,7 @@ echo '{"event":"generation-complete","data":{"success":true,"totalDuration":1}}'
 #[tokio::test]
 async fn over_the_connection_limit_streams_get_503_with_retry_after() {
     let server = Server::memory(&["--max-connections", "2"]);
-    let stream: Value = http()
-        .post(server.url("/v1/streams"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let stream = create_stream(&server).await;
     let url = server.url(stream["eventsUrl"].as_str().unwrap());
     let _a = Sse::open(&url, None).await;
     let _b = Sse::open(&url, None).await;

@@ -220,8 +220,7 @@ async fn the_one_shot_endpoint_streams_and_a_reconnect_resumes_the_same_generati
 #[tokio::test]
 async fn keep_alive_comments_arrive_at_the_configured_interval() {
     let server = Server::memory(&["--keepalive", "100ms"]);
-    let res = http().post(server.url("/v1/streams")).send().await.unwrap();
-    let stream: serde_json::Value = res.json().await.unwrap();
+    let stream = create_stream(&server).await;
     let mut sse = Sse::open(&server.url(stream["eventsUrl"].as_str().unwrap()), None).await;
     let mut comments = 0;
     while comments < 3 {
@@ -256,14 +255,7 @@ async fn cancel_stops_the_pipeline_and_ends_the_stream_with_the_cancel_error() {
     assert_eq!(last.data["recoverable"], false);
     // Nothing after it: the pipeline stopped.
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    let snap: Value = http()
-        .get(server.url(&format!("/v1/generations/{id}")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let snap = get_json(&server.url(&format!("/v1/generations/{id}"))).await;
     assert_eq!(snap["status"], "cancelled");
     assert_eq!(snap["lastEventId"], last.id);
     // Cancelling again: it has ended.
@@ -284,14 +276,7 @@ async fn snapshot_document_and_images_of_a_finished_generation() {
         .await
         .collect()
         .await;
-    let snap: Value = http()
-        .get(server.url(&format!("/v1/generations/{id}")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let snap = get_json(&server.url(&format!("/v1/generations/{id}"))).await;
     assert_eq!(snap["status"], "complete");
     assert_eq!(snap["topic"], "resumable streams");
     assert_eq!(snap["totalBlocks"], 3);
@@ -361,14 +346,7 @@ async fn the_demo_pipeline_sanitizes_hostile_topics() {
 #[tokio::test]
 async fn publish_api_needs_the_right_token_and_validates_events() {
     let server = Server::memory(&[]);
-    let res = http()
-        .post(server.url("/v1/streams"))
-        .json(&json!({}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 201);
-    let stream: Value = res.json().await.unwrap();
+    let stream = create_stream(&server).await;
     let id = stream["id"].as_str().unwrap().to_string();
     let token = stream["publishToken"].as_str().unwrap().to_string();
     let publish = server.url(stream["publishUrl"].as_str().unwrap());
@@ -402,13 +380,7 @@ async fn publish_api_needs_the_right_token_and_validates_events() {
             422,
         ),
     ] {
-        let res = http()
-            .post(&publish)
-            .bearer_auth(&token)
-            .json(&bad)
-            .send()
-            .await
-            .unwrap();
+        let res = post_events(&publish, &token, &bad).await;
         assert_eq!(error_of(res).await.0, code, "{bad}");
     }
     let res = http()
@@ -421,13 +393,7 @@ async fn publish_api_needs_the_right_token_and_validates_events() {
         .unwrap();
     assert_eq!(error_of(res).await, (400, "invalid_json".into()));
 
-    let res = http()
-        .post(&publish)
-        .bearer_auth(&token)
-        .json(&step)
-        .send()
-        .await
-        .unwrap();
+    let res = post_events(&publish, &token, &step).await;
     assert_eq!(res.status(), 201);
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["lastEventId"], format!("{id}:1"));
@@ -435,23 +401,11 @@ async fn publish_api_needs_the_right_token_and_validates_events() {
         {"event": "block-content", "data": {"blockIndex": 0, "html": "<p onclick=\"x()\">hi</p><script>bad()</script>"}},
         {"event": "generation-complete", "data": {"success": true, "totalDuration": 3}}
     ]});
-    let res = http()
-        .post(&publish)
-        .bearer_auth(&token)
-        .json(&batch)
-        .send()
-        .await
-        .unwrap();
+    let res = post_events(&publish, &token, &batch).await;
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["ids"], json!([format!("{id}:2"), format!("{id}:3")]));
 
-    let res = http()
-        .post(&publish)
-        .bearer_auth(&token)
-        .json(&step)
-        .send()
-        .await
-        .unwrap();
+    let res = post_events(&publish, &token, &step).await;
     assert_eq!(error_of(res).await, (409, "stream_finished".into()));
 
     let events = Sse::open(&server.url(stream["eventsUrl"].as_str().unwrap()), None)
@@ -702,14 +656,7 @@ async fn kill_9_mid_generation_then_restart_serves_every_stored_event_and_ends_t
         .await;
     assert_sequence(&rest, &id, before.len() as u64 + 1, n);
     // And the pipeline did not start again: nothing but the interruption was added.
-    let snapshot: serde_json::Value = http()
-        .get(server.url(&format!("/v1/generations/{id}")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let snapshot = get_json(&server.url(&format!("/v1/generations/{id}"))).await;
     assert_eq!(snapshot["status"], "error");
     assert_eq!(snapshot["lastEventId"], format!("{id}:{n}"));
 }
@@ -718,24 +665,15 @@ async fn kill_9_mid_generation_then_restart_serves_every_stored_event_and_ends_t
 async fn a_published_stream_survives_a_restart_and_its_subscriber_resumes_without_a_gap() {
     let dir = tempfile::tempdir().unwrap();
     let mut server = Server::sqlite(dir.path(), &[]);
-    let stream: Value = http()
-        .post(server.url("/v1/streams"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let stream = create_stream(&server).await;
     let id = stream["id"].as_str().unwrap().to_string();
     let token = stream["publishToken"].as_str().unwrap().to_string();
     let step = |n: u32| json!({"event": "reasoning-step", "data": {"step": n, "content": format!("step {n}")}});
     let publish = |server: &Server, body: Value| {
-        let req = http()
-            .post(server.url(&format!("/v1/streams/{id}/events")))
-            .bearer_auth(&token)
-            .json(&body);
+        let url = server.url(stream["publishUrl"].as_str().unwrap());
+        let token = token.clone();
         async move {
-            let res = req.send().await.unwrap();
+            let res = post_events(&url, &token, &body).await;
             assert_eq!(res.status(), 201);
         }
     };

@@ -9,17 +9,11 @@ use support::*;
 #[tokio::test]
 async fn a_stalled_subscriber_is_disconnected_without_delaying_others_and_resumes_without_a_gap() {
     let server = Server::memory(&["--subscriber-buffer", "16", "--stall-timeout", "500ms"]);
-    let stream: serde_json::Value = http()
-        .post(server.url("/v1/streams"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let stream = create_stream(&server).await;
     let id = stream["id"].as_str().unwrap().to_string();
     let token = stream["publishToken"].as_str().unwrap().to_string();
     let events_url = server.url(stream["eventsUrl"].as_str().unwrap());
+    let publish = server.url(stream["publishUrl"].as_str().unwrap());
 
     // The stalled subscriber: a raw socket that sends the request and never reads.
     let addr = server.base.trim_start_matches("http://").to_string();
@@ -45,23 +39,12 @@ async fn a_stalled_subscriber_is_disconnected_without_delaying_others_and_resume
         let events: Vec<_> = (0..20)
             .map(|i| serde_json::json!({"event": "reasoning-step", "data": {"step": batch * 20 + i + 1, "content": big}}))
             .collect();
-        let res = http()
-            .post(server.url(&format!("/v1/streams/{id}/events")))
-            .bearer_auth(&token)
-            .json(&serde_json::json!({ "events": events }))
-            .send()
-            .await
-            .unwrap();
+        let res = post_events(&publish, &token, &serde_json::json!({ "events": events })).await;
         assert_eq!(res.status(), 201);
     }
     let done = serde_json::json!({"event": "generation-complete", "data": {"success": true, "totalDuration": 1}});
-    http()
-        .post(server.url(&format!("/v1/streams/{id}/events")))
-        .bearer_auth(&token)
-        .json(&done)
-        .send()
-        .await
-        .unwrap();
+    let res = post_events(&publish, &token, &done).await;
+    assert_eq!(res.status(), 201);
 
     // The healthy subscriber got everything, undelayed by the stalled one.
     let got = tokio::time::timeout(PATIENCE, healthy)

@@ -236,6 +236,34 @@ pub async fn create(server: &Server, blocks: u32, delay_ms: u64) -> Value {
     res.json().await.unwrap()
 }
 
+/// `GET url` → its JSON body.
+pub async fn get_json(url: &str) -> Value {
+    http().get(url).send().await.unwrap().json().await.unwrap()
+}
+
+/// `POST /v1/streams` (checked to answer 201) → `{id, publishToken, eventsUrl, publishUrl, …}`.
+pub async fn create_stream(server: &Server) -> Value {
+    let res = http()
+        .post(server.url("/v1/streams"))
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    res.json().await.unwrap()
+}
+
+/// `POST` of `body` to a publish URL with the bearer `token`.
+pub async fn post_events(url: &str, token: &str, body: &Value) -> reqwest::Response {
+    http()
+        .post(url)
+        .bearer_auth(token)
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+}
+
 /// The number of events a demo generation of `blocks` blocks sends.
 pub fn demo_events(blocks: u64) -> u64 {
     9 + 7 * blocks
