@@ -8,9 +8,7 @@
 //! - [`pipeline`]: the `demo` pipeline on the Workers runtime.
 //! - [`respond`]: building responses (JSON, errors, SSE, CORS).
 //! - [`config`]: settings from the Worker's variables.
-//! - [`assets`]: the demo page and the built web client.
 
-mod assets;
 mod config;
 mod log;
 mod pipeline;

@@ -3,10 +3,9 @@
 
 use serde_json::json;
 use ssekit_api::{ApiError, GenerationSpec, StreamKind, StreamMeta};
-use ssekit_events::validate_stream_id;
+use ssekit_demo::page;
 use worker::{Env, Headers, Method, Request, RequestInit, Response, Result};
 
-use crate::assets;
 use crate::config::Config;
 use crate::respond::{self, internal, Answer};
 use crate::stream::now_ms;
@@ -44,14 +43,12 @@ async fn route(mut req: Request, env: &Env, config: &Config) -> Answer {
     match segments.as_slice() {
         [""] if get => respond::typed(
             "text/html; charset=utf-8",
-            assets::INDEX.as_bytes().to_vec(),
+            page::INDEX.as_bytes().to_vec(),
             "no-cache",
         ),
         ["assets", file] if get => {
-            let (_, content_type, body) = assets::ASSETS
-                .iter()
-                .find(|(name, _, _)| name == file)
-                .ok_or_else(|| ApiError::not_found("no such asset"))?;
+            let (content_type, body) =
+                page::asset(file).ok_or_else(|| ApiError::not_found("no such asset"))?;
             respond::typed(content_type, body.to_vec(), "no-cache")
         }
         ["healthz"] if get => respond::json(200, &json!({ "status": "ok" })),
@@ -116,22 +113,12 @@ fn last_event_id(
     ssekit_api::last_event_id(header.as_deref().map(str::as_bytes), query)
 }
 
-/// A new random id: `prefix` and 20 lowercase base-36 characters (as the native server's).
+/// A new random id, formatted as the native server's.
 fn new_id(prefix: &str) -> std::result::Result<String, ApiError> {
-    const ALPHABET: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
-    let mut random = [0u8; 20];
+    let mut random = [0u8; ssekit_api::ID_RANDOM_BYTES];
     getrandom::getrandom(&mut random)
         .map_err(|e| internal(worker::Error::RustError(e.to_string())))?;
-    let mut id = String::with_capacity(prefix.len() + 20);
-    id.push_str(prefix);
-    // 252 is the largest multiple of 36 below 256: rejecting above it would remove the bias,
-    // which for 20 characters (over 100 bits) does not matter; the modulo keeps it simple.
-    id.extend(
-        random
-            .iter()
-            .map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char),
-    );
-    Ok(id)
+    Ok(ssekit_api::format_id(prefix, &random))
 }
 
 /// Creates a generation's stream, whose object starts its pipeline at once.
@@ -156,31 +143,10 @@ async fn init(env: &Env, meta: &StreamMeta) -> std::result::Result<(), ApiError>
 
 async fn create_stream(req: &mut Request, env: &Env, config: &Config) -> Answer {
     let body = respond::read_body(req, config.max_body).await?;
-    if !body.is_empty() {
-        let v: serde_json::Value = ssekit_api::parse_json(&body)?;
-        if !v.is_object() {
-            return Err(ApiError::invalid("the body must be a JSON object"));
-        }
-    }
-    let id = new_id("str_")?;
-    let token = new_id("pub_")?;
-    let meta = StreamMeta::new(
-        id.clone(),
-        StreamKind::Published,
-        json!({ "publishToken": token }),
-        now_ms(),
-    );
+    let (meta, answer) =
+        ssekit_api::create_stream(&body, new_id("str_")?, new_id("pub_")?, now_ms())?;
     init(env, &meta).await?;
-    respond::json(
-        201,
-        &json!({
-            "id": id,
-            "publishToken": token,
-            "eventsUrl": format!("/v1/generations/{id}/events"),
-            "publishUrl": format!("/v1/streams/{id}/events"),
-            "snapshotUrl": format!("/v1/generations/{id}"),
-        }),
-    )
+    respond::json(201, &answer)
 }
 
 async fn events(env: &Env, id: &str, after: Option<&ssekit_events::EventId>) -> Answer {
@@ -198,7 +164,7 @@ fn urlencode(s: &str) -> String {
 /// Hands a request to the object of stream `id` (an id that cannot be one is not found). A
 /// forwarded request keeps its headers and body (the publish API reads them there).
 async fn object(env: &Env, id: &str, method: Method, action: &str, req: Option<Request>) -> Answer {
-    validate_stream_id(id).map_err(|_| ApiError::not_found("no stream with that id"))?;
+    ssekit_api::stream_id(id)?;
     let mut init = RequestInit::new();
     init.with_method(method);
     if let Some(req) = req {

@@ -150,17 +150,13 @@ impl Inner {
         match self.meta()? {
             Some(meta) if meta.id == id && meta.expired => Err(ApiError::expired()),
             Some(meta) if meta.id == id => Ok(meta),
-            _ => Err(ApiError::not_found("no stream with that id")),
+            _ => Err(ApiError::unknown_stream()),
         }
     }
 
     fn init(self: &Rc<Self>, meta: StreamMeta) -> Answer {
         if self.meta()?.is_some() {
-            return Err(ApiError::new(
-                http::StatusCode::CONFLICT,
-                "exists",
-                "a stream with that id exists",
-            ));
+            return Err(ApiError::exists());
         }
         self.log.put_meta(&meta).map_err(internal)?;
         self.live.borrow_mut().meta = Some(meta.clone());
@@ -248,7 +244,7 @@ impl Inner {
     /// Appends events, then hands them to every live subscriber.
     pub fn append(&self, events: &[Event]) -> std::result::Result<Vec<Row>, ApiError> {
         let Some(mut meta) = self.meta()? else {
-            return Err(ApiError::not_found("no stream with that id"));
+            return Err(ApiError::unknown_stream());
         };
         if meta.expired {
             return Err(ApiError::expired());
@@ -352,21 +348,11 @@ impl Inner {
 
     fn cancel(&self, id: &str) -> Answer {
         let meta = self.existing(id)?;
-        if meta.kind != StreamKind::Generation {
-            return Err(ApiError::new(
-                http::StatusCode::CONFLICT,
-                "not_a_generation",
-                "only generations can be cancelled; a published stream ends with its publisher's terminal event",
-            ));
-        }
+        meta.check_cancellable()?;
         let cancelled = Event::fatal(STAGE_CANCELLED, "the generation was cancelled");
         match self.append(&[cancelled]) {
-            Ok(_) => respond::json(202, &json!({ "id": id, "status": "cancelled" })),
-            Err(e) if e.code() == "stream_finished" => Err(ApiError::new(
-                http::StatusCode::CONFLICT,
-                "already_finished",
-                "the generation has already ended",
-            )),
+            Ok(_) => respond::json(202, &ssekit_api::cancelled(id)),
+            Err(e) if e.code() == ApiError::finished().code() => Err(ApiError::already_finished()),
             Err(e) => Err(e),
         }
     }
@@ -374,14 +360,14 @@ impl Inner {
     async fn publish(&self, id: &str, req: &mut Request) -> Answer {
         let meta = self.existing(id)?;
         let authorization = req.headers().get("authorization").ok().flatten();
-        let token = meta.info.get("publishToken").and_then(|t| t.as_str());
-        ssekit_api::check_publish_token(authorization.as_deref(), token.unwrap_or(""))?;
+        ssekit_api::check_publish_token(
+            authorization.as_deref(),
+            ssekit_api::publish_token(&meta),
+        )?;
         let body = respond::read_body(req, self.config.max_body).await?;
         let events = ssekit_api::publish_events(&body)?;
         let rows = self.append(&events)?;
-        let ids: Vec<String> = rows.iter().map(|r| format!("{id}:{}", r.seq)).collect();
-        let last = ids.last().cloned();
-        respond::json(201, &json!({ "ids": ids, "lastEventId": last }))
+        respond::json(201, &ssekit_api::published(id, rows.iter().map(|r| r.seq)))
     }
 }
 

@@ -129,4 +129,36 @@ impl ApiError {
             "the stream has expired and its events were removed",
         )
     }
+
+    /// 404 `not_found` for a stream id that names no stream (or cannot be one).
+    pub fn unknown_stream() -> Self {
+        Self::not_found("no stream with that id")
+    }
+
+    /// 409 `exists`: a stream with that id was already created.
+    pub fn exists() -> Self {
+        Self::new(
+            StatusCode::CONFLICT,
+            "exists",
+            "a stream with that id exists",
+        )
+    }
+
+    /// 409 `not_a_generation`: cancel was asked of a published stream.
+    pub fn not_a_generation() -> Self {
+        Self::new(
+            StatusCode::CONFLICT,
+            "not_a_generation",
+            "only generations can be cancelled; a published stream ends with its publisher's terminal event",
+        )
+    }
+
+    /// 409 `already_finished`: cancel was asked of a generation that has ended.
+    pub fn already_finished() -> Self {
+        Self::new(
+            StatusCode::CONFLICT,
+            "already_finished",
+            "the generation has already ended",
+        )
+    }
 }

@@ -20,12 +20,17 @@ pub mod sanitize;
 mod stream;
 
 pub use error::ApiError;
-pub use publish::{check_publish_token, publish_events, MAX_BATCH};
-pub use request::{
-    check_json_content_type, last_event_id, parse_json, query_param, resume_after, too_large, urls,
-    GenerationSpec, MAX_TOPIC,
+pub use publish::{
+    check_publish_token, create_stream, publish_events, publish_token, published, MAX_BATCH,
 };
-pub use stream::{document_html, image_svg, snapshot_body, StreamKind, StreamMeta};
+pub use request::{
+    check_json_content_type, last_event_id, parse_json, query_param, resume_after, stream_id,
+    too_large, urls, GenerationSpec, MAX_TOPIC,
+};
+pub use stream::{
+    cancelled, document_html, format_id, image_svg, snapshot_body, StreamKind, StreamMeta,
+    ID_RANDOM_BYTES,
+};
 
 /// The response headers of every event stream, besides CORS.
 pub const STREAM_HEADERS: &[(&str, &str)] = &[

@@ -2,10 +2,10 @@
 //! sanitized, and the publish token check.
 
 use http::StatusCode;
-use serde_json::Value;
+use serde_json::{json, Value};
 use ssekit_events::Event;
 
-use crate::{parse_json, sanitize, ApiError};
+use crate::{parse_json, sanitize, ApiError, StreamKind, StreamMeta};
 
 /// Most events one request (or one append) may carry.
 pub const MAX_BATCH: usize = 256;
@@ -89,4 +89,63 @@ pub fn check_publish_token(authorization: Option<&str>, token: &str) -> Result<(
 /// Compares without stopping at the first difference, so timing tells nothing about the token.
 fn same(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// `POST /v1/streams`: checks the body (empty, or a JSON object) and makes the new stream's
+/// record and the `201` answer, from a fresh id and publish token (see [`format_id`]).
+///
+/// [`format_id`]: crate::format_id
+///
+/// ```
+/// let (meta, body) = ssekit_api::create_stream(b"{}", "str_1".into(), "pub_1".into(), 0).unwrap();
+/// assert_eq!(meta.info["publishToken"], "pub_1");
+/// assert_eq!(body["publishUrl"], "/v1/streams/str_1/events");
+/// assert_eq!(ssekit_api::create_stream(b"[]", "str_1".into(), "pub_1".into(), 0).unwrap_err().status(), 422);
+/// ```
+pub fn create_stream(
+    body: &[u8],
+    id: String,
+    token: String,
+    now_ms: u64,
+) -> Result<(StreamMeta, Value), ApiError> {
+    if !body.is_empty() {
+        let v: Value = parse_json(body)?;
+        if !v.is_object() {
+            return Err(ApiError::invalid("the body must be a JSON object"));
+        }
+    }
+    let answer = json!({
+        "id": id,
+        "publishToken": token,
+        "eventsUrl": format!("/v1/generations/{id}/events"),
+        "publishUrl": format!("/v1/streams/{id}/events"),
+        "snapshotUrl": format!("/v1/generations/{id}"),
+    });
+    let meta = StreamMeta::new(
+        id,
+        StreamKind::Published,
+        json!({ "publishToken": token }),
+        now_ms,
+    );
+    Ok((meta, answer))
+}
+
+/// The `201` answer to a publish: the ids of the stored events and the last of them.
+///
+/// ```
+/// let answer = ssekit_api::published("str_1", [4, 5]);
+/// assert_eq!(answer.to_string(), r#"{"ids":["str_1:4","str_1:5"],"lastEventId":"str_1:5"}"#);
+/// ```
+pub fn published(stream: &str, seqs: impl IntoIterator<Item = u64>) -> Value {
+    let ids: Vec<String> = seqs.into_iter().map(|s| format!("{stream}:{s}")).collect();
+    let last = ids.last().cloned();
+    json!({ "ids": ids, "lastEventId": last })
+}
+
+/// The stream's publish token, from its record (empty if it has none: nothing then matches).
+pub fn publish_token(meta: &StreamMeta) -> &str {
+    meta.info
+        .get("publishToken")
+        .and_then(Value::as_str)
+        .unwrap_or("")
 }

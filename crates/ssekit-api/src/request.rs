@@ -101,6 +101,12 @@ pub fn query_param(query: &str, name: &str) -> Option<String> {
         .map(|(_, v)| v.into_owned())
 }
 
+/// A stream id from a path: anything that cannot be one is simply not found.
+pub fn stream_id(id: &str) -> Result<&str, ApiError> {
+    ssekit_events::validate_stream_id(id).map_err(|_| ApiError::unknown_stream())?;
+    Ok(id)
+}
+
 /// The URLs a client needs for a generation.
 pub fn urls(id: &str) -> Value {
     serde_json::json!({

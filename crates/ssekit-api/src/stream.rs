@@ -76,6 +76,45 @@ impl StreamMeta {
     pub fn finished(&self) -> bool {
         self.status != StreamStatus::Running
     }
+
+    /// Checks that `DELETE /v1/generations/{id}` may cancel this stream: only generations can.
+    /// (A generation that has ended answers [`ApiError::already_finished`] when its cancel
+    /// event is refused.)
+    pub fn check_cancellable(&self) -> Result<(), ApiError> {
+        if self.kind == StreamKind::Generation {
+            Ok(())
+        } else {
+            Err(ApiError::not_a_generation())
+        }
+    }
+}
+
+/// The `202` answer to a cancel.
+pub fn cancelled(id: &str) -> Value {
+    serde_json::json!({ "id": id, "status": "cancelled" })
+}
+
+/// Bytes of randomness in an id made by [`format_id`]: 20 base-36 characters, over 100 bits.
+pub const ID_RANDOM_BYTES: usize = 20;
+
+/// A new id: `prefix` then one lowercase base-36 character per random byte. The caller brings
+/// the randomness (the native server and the Worker have different sources).
+///
+/// ```
+/// assert_eq!(ssekit_api::format_id("gen_", &[0, 35, 36, 255]), "gen_0z03");
+/// ```
+pub fn format_id(prefix: &str, random: &[u8]) -> String {
+    const ALPHABET: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let mut id = String::with_capacity(prefix.len() + random.len());
+    id.push_str(prefix);
+    // The modulo favours the first 4 characters by 1/256: over 20 characters that costs well
+    // under a bit of the id's 100+ bits, and keeps the code obvious.
+    id.extend(
+        random
+            .iter()
+            .map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char),
+    );
+    id
 }
 
 /// The body of `GET /v1/generations/{id}`: the folded snapshot with the stream's facts.

@@ -18,6 +18,8 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod page;
+
 use ssekit_events::{
     BlockComplete, BlockContent, BlockContentMode, BlockStart, Event, GenerationComplete,
     GenerationStart, ImagePlaceholder, ImageReady, PersistComplete, PersistStart,

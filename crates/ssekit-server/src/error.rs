@@ -8,13 +8,9 @@ use crate::store::StoreError;
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::NotFound => Self::not_found("no stream with that id"),
+            StoreError::NotFound => Self::unknown_stream(),
             StoreError::Expired => Self::expired(),
-            StoreError::Exists => Self::new(
-                http::StatusCode::CONFLICT,
-                "exists",
-                "a stream with that id exists",
-            ),
+            StoreError::Exists => Self::exists(),
             StoreError::Finished => Self::finished(),
             StoreError::Corrupt(_) | StoreError::Backend(_) => {
                 tracing::error!(error = %e, "store failure");

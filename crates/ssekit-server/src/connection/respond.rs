@@ -11,7 +11,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use super::head::{SseRequest, SseRoute};
 use crate::error::ApiError;
 use crate::extract::last_event_id;
-use crate::routes::generations::{checked, one_shot_stream};
+use crate::routes::generations::one_shot_stream;
 use crate::sse::{self, Opened};
 use crate::AppState;
 
@@ -28,7 +28,7 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
     let opened = async {
         let last = last_event_id(req.last_event_id.as_deref(), &req.query)?;
         let id = match &req.route {
-            SseRoute::Events(id) => checked(id)?.to_owned(),
+            SseRoute::Events(id) => ssekit_api::stream_id(id)?.to_owned(),
             SseRoute::OneShot => one_shot_stream(state, last.as_ref(), &req.query).await?,
         };
         sse::open(state, &id, last).await

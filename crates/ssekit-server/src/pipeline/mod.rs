@@ -10,7 +10,6 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use rand::Rng;
 use ssekit_events::{ErrorEvent, Event, STAGE_INTERRUPTED};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -24,12 +23,7 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 /// A new random id: `prefix` and 20 lowercase base-36 characters.
 pub fn new_id(prefix: &str) -> String {
-    const ALPHABET: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
-    let mut rng = rand::thread_rng();
-    let mut id = String::with_capacity(prefix.len() + 20);
-    id.push_str(prefix);
-    id.extend((0..20).map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char));
-    id
+    ssekit_api::format_id(prefix, &rand::random::<[u8; ssekit_api::ID_RANDOM_BYTES]>())
 }
 
 pub use ssekit_api::GenerationSpec;

@@ -3,45 +3,26 @@
 use axum::extract::Path;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use ssekit_demo::page;
 
 use crate::error::ApiError;
 
-const INDEX: &str = include_str!("../../../../web/dist/index.html");
-
-/// The files of `web/dist/`, by name, with their content types.
-const ASSETS: &[(&str, &str, &[u8])] = &[
-    (
-        "ssekit.js",
-        "text/javascript; charset=utf-8",
-        include_bytes!("../../../../web/dist/ssekit.js"),
-    ),
-    (
-        "demo.js",
-        "text/javascript; charset=utf-8",
-        include_bytes!("../../../../web/dist/demo.js"),
-    ),
-    (
-        "ssekit.css",
-        "text/css; charset=utf-8",
-        include_bytes!("../../../../web/dist/ssekit.css"),
-    ),
-];
-
 pub async fn index() -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], INDEX)
+    (
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        page::INDEX,
+    )
 }
 
 pub async fn asset(Path(file): Path<String>) -> Result<Response, ApiError> {
-    let (_, content_type, body) = ASSETS
-        .iter()
-        .find(|(name, _, _)| *name == file)
-        .ok_or_else(|| ApiError::not_found("no such asset"))?;
+    let (content_type, body) =
+        page::asset(&file).ok_or_else(|| ApiError::not_found("no such asset"))?;
     Ok((
         [
-            (header::CONTENT_TYPE, *content_type),
+            (header::CONTENT_TYPE, content_type),
             (header::CACHE_CONTROL, "no-cache"),
         ],
-        *body,
+        body,
     )
         .into_response())
 }

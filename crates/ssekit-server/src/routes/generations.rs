@@ -4,8 +4,8 @@ use axum::extract::{Path, RawQuery, Request, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::{json, Value};
-use ssekit_events::{validate_stream_id, Event, EventId, Snapshot, STAGE_CANCELLED};
+use serde_json::Value;
+use ssekit_events::{Event, EventId, Snapshot, STAGE_CANCELLED};
 
 use crate::error::ApiError;
 use crate::extract::{parse_json, read_body, LastEventId};
@@ -54,11 +54,7 @@ pub async fn one_shot_stream(
     pipeline::start(state, spec).await
 }
 
-/// A stream id from a path: anything that cannot be one is simply not found.
-pub fn checked(id: &str) -> Result<&str, ApiError> {
-    validate_stream_id(id).map_err(|_| ApiError::not_found("no stream with that id"))?;
-    Ok(id)
-}
+use ssekit_api::stream_id;
 
 /// `GET /v1/generations/{id}/events` (and `GET /v1/streams/{id}/events`)
 pub async fn events(
@@ -66,7 +62,7 @@ pub async fn events(
     Path(id): Path<String>,
     LastEventId(last): LastEventId,
 ) -> Result<Response, ApiError> {
-    sse::subscribe(&state, checked(&id)?, last).await
+    sse::subscribe(&state, stream_id(&id)?, last).await
 }
 
 /// Folds a stream's events into its snapshot.
@@ -89,7 +85,7 @@ pub async fn snapshot(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let meta = state.store.meta(checked(&id)?).await?;
+    let meta = state.store.meta(stream_id(&id)?).await?;
     let snap = fold(&state, &meta).await?;
     let body = ssekit_api::snapshot_body(&meta, &snap);
     Ok(Json(body).into_response())
@@ -100,34 +96,18 @@ pub async fn cancel(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let meta = state.store.meta(checked(&id)?).await?;
-    if meta.kind != crate::store::StreamKind::Generation {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "not_a_generation",
-            "only generations can be cancelled; a published stream ends with its publisher's terminal event",
-        ));
-    }
+    let meta = state.store.meta(stream_id(&id)?).await?;
+    meta.check_cancellable()?;
     let cancelled = Event::fatal(STAGE_CANCELLED, "the generation was cancelled");
     match state.store.append(&id, vec![cancelled]).await {
         Ok(_) => {}
-        Err(StoreError::Finished) => {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "already_finished",
-                "the generation has already ended",
-            ))
-        }
+        Err(StoreError::Finished) => return Err(ApiError::already_finished()),
         Err(e) => return Err(e.into()),
     }
     state.metrics.events_appended.inc();
     // The terminal event is stored first, so anything the pipeline still sends is refused.
     state.runner.cancel(&id);
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(json!({ "id": id, "status": "cancelled" })),
-    )
-        .into_response())
+    Ok((StatusCode::ACCEPTED, Json(ssekit_api::cancelled(&id))).into_response())
 }
 
 /// `GET /v1/generations/{id}/images/{image}`: the demo pipeline's images.
@@ -135,7 +115,7 @@ pub async fn image(
     State(state): State<AppState>,
     Path((id, image)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let meta = state.store.meta(checked(&id)?).await?;
+    let meta = state.store.meta(stream_id(&id)?).await?;
     let svg = ssekit_api::image_svg(&meta, &image)?;
     Ok((
         [
@@ -152,7 +132,7 @@ pub async fn document(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let meta = state.store.meta(checked(&id)?).await?;
+    let meta = state.store.meta(stream_id(&id)?).await?;
     let snap = fold(&state, &meta).await?;
     let html = ssekit_api::document_html(&meta, &snap)?;
     Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response())
