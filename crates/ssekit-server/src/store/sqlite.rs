@@ -20,8 +20,8 @@ use super::{
 
 /// Most requests committed in one transaction.
 const MAX_GROUP: usize = 4096;
-/// Reader connections kept open between reads.
-const READERS_KEPT: usize = 4;
+/// Reader threads, each with its own connection.
+const READERS: usize = 4;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS streams (
@@ -53,15 +53,16 @@ enum Op {
     Expire(u64, Reply<usize>),
 }
 
+/// A read, run on one of the reader threads with its connection (or the error opening it).
+type ReadJob = Box<dyn FnOnce(Result<&Connection, StoreError>) + Send>;
+
 /// Streams in a SQLite file.
 pub struct SqliteStore {
     ops: mpsc::Sender<Op>,
-    path: PathBuf,
-    readers: Arc<Mutex<Vec<Connection>>>,
-    /// At most `READERS_KEPT` reads at once: a burst of thousands of subscribers would
-    /// otherwise grow tokio's blocking pool to hundreds of threads, each with its own stack and
-    /// malloc arena, and the memory stays with the process after the burst.
-    reading: Arc<tokio::sync::Semaphore>,
+    /// Reads go to a fixed set of threads rather than tokio's blocking pool: a burst of
+    /// thousands of subscribers would grow that pool to dozens of threads, each with its own
+    /// stack and malloc arena, and the memory stays with the process after the burst.
+    reads: mpsc::Sender<ReadJob>,
     hub: Arc<Hub>,
 }
 
@@ -132,13 +133,16 @@ impl SqliteStore {
                 .run(rx)
             })
             .map_err(backend)?;
-        Ok(Self {
-            ops,
-            path,
-            readers: Arc::new(Mutex::new(Vec::new())),
-            reading: Arc::new(tokio::sync::Semaphore::new(READERS_KEPT)),
-            hub,
-        })
+        let (reads, jobs) = mpsc::channel::<ReadJob>();
+        let jobs = Arc::new(Mutex::new(jobs));
+        for i in 0..READERS {
+            let (jobs, path) = (jobs.clone(), path.clone());
+            std::thread::Builder::new()
+                .name(format!("ssekit-sqlite-reader-{i}"))
+                .spawn(move || read_loop(&path, &jobs))
+                .map_err(backend)?;
+        }
+        Ok(Self { ops, reads, hub })
     }
 
     async fn request<T>(&self, op: impl FnOnce(Reply<T>) -> Op) -> Result<T, StoreError> {
@@ -149,35 +153,39 @@ impl SqliteStore {
         rx.await.map_err(|_| backend("the writer has stopped"))?
     }
 
-    /// Runs `f` on a reader connection, off the async threads.
+    /// Runs `f` on a reader thread's connection, off the async threads.
     async fn read_with<T: Send + 'static>(
         &self,
         f: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
-        let readers = self.readers.clone();
-        let path = self.path.clone();
-        let permit = self
-            .reading
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(backend)?;
-        tokio::task::spawn_blocking(move || {
-            let _permit = permit;
-            let conn = readers.lock().expect("readers lock").pop();
-            let conn = match conn {
-                Some(c) => c,
-                None => open(&path)?,
-            };
-            let out = f(&conn);
-            let mut pool = readers.lock().expect("readers lock");
-            if pool.len() < READERS_KEPT {
-                pool.push(conn);
+        let (tx, rx) = oneshot::channel();
+        let job: ReadJob = Box::new(move |conn| {
+            let _ = tx.send(conn.and_then(f));
+        });
+        self.reads
+            .send(job)
+            .map_err(|_| backend("the readers have stopped"))?;
+        rx.await.map_err(|_| backend("the readers have stopped"))?
+    }
+}
+
+/// A reader thread: runs reads in turn until the store is dropped. Its connection is opened at
+/// the first read (and again after a failure to open).
+fn read_loop(path: &Path, jobs: &Mutex<mpsc::Receiver<ReadJob>>) {
+    let mut conn = None;
+    loop {
+        let job = jobs.lock().expect("reader queue lock").recv();
+        let Ok(job) = job else { return };
+        if conn.is_none() {
+            match open(path) {
+                Ok(c) => conn = Some(c),
+                Err(e) => {
+                    job(Err(e));
+                    continue;
+                }
             }
-            out
-        })
-        .await
-        .map_err(backend)?
+        }
+        job(Ok(conn.as_ref().expect("opened above")));
     }
 }
 
