@@ -107,8 +107,8 @@ pub fn format_id(prefix: &str, random: &[u8]) -> String {
     const ALPHABET: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
     let mut id = String::with_capacity(prefix.len() + random.len());
     id.push_str(prefix);
-    // The modulo favours the first 4 characters by 1/256: over 20 characters that costs well
-    // under a bit of the id's 100+ bits, and keeps the code obvious.
+    // 256 = 7 × 36 + 4: the modulo picks the first 4 characters 8 times in 256, the others 7.
+    // That costs 0.002 bits per character (0.04 of the id's ~103 bits) and keeps the code obvious.
     id.extend(
         random
             .iter()

@@ -5,6 +5,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::Value;
+use ssekit_api::stream_id;
 use ssekit_events::{Event, EventId, Snapshot, STAGE_CANCELLED};
 
 use crate::error::ApiError;
@@ -53,8 +54,6 @@ pub async fn one_shot_stream(
     let spec = GenerationSpec::from_query(query, &pipeline::pipelines(&state.config))?;
     pipeline::start(state, spec).await
 }
-
-use ssekit_api::stream_id;
 
 /// `GET /v1/generations/{id}/events` (and `GET /v1/streams/{id}/events`)
 pub async fn events(
