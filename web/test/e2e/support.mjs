@@ -24,14 +24,25 @@ export function tempDir(cleanup) {
 /** The target under test: `SSEKIT_TARGET=worker` runs the Worker under workerd instead. */
 export const onWorker = process.env.SSEKIT_TARGET === "worker";
 
-/** A free loopback port. */
-function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
+/** A free loopback port below the kernel's ephemeral range: a port from that range (what
+ * listening on port 0 hands out) may be taken as the source of an outgoing connection before
+ * workerd binds it. */
+async function freePort() {
+  let low = 32768;
+  try {
+    low = Number(readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").split(/\s+/)[0]) || low;
+  } catch {}
+  const listens = (port) =>
+    new Promise((resolve) => {
+      const s = net.createServer();
+      s.once("error", () => resolve(false));
+      s.listen(port, "127.0.0.1", () => s.close(() => resolve(true)));
     });
-  });
+  for (let i = 0; i < 1000; i++) {
+    const port = 10_000 + Math.floor(Math.random() * Math.max(1, low - 10_000));
+    if (await listens(port)) return port;
+  }
+  throw new Error("no free port below the ephemeral range");
 }
 
 /** The Worker under `workerd serve`, on 127.0.0.1 (a free port, or `addr`), storage on disk. */
@@ -46,10 +57,9 @@ async function startWorker({ dataDir = null, addr = "127.0.0.1:0", args = [] } =
     { stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, SSEKIT_RETRY_MS: "300" } },
   );
   for (let i = 0; ; i++) {
-    const up = await new Promise((r) => {
-      const c = net.connect(Number(addr.split(":")[1]), "127.0.0.1", () => (c.end(), r(true)));
-      c.on("error", () => r(false));
-    });
+    // An HTTP answer, not a bare TCP connect: while nothing listens on a port of the ephemeral
+    // range, a connect to it can pick that port as its source and connect to itself.
+    const up = await fetch(`http://${addr}/healthz`).then((r) => r.ok, () => false);
     if (up) break;
     if (i > 300 || proc.exitCode !== null) throw new Error(`workerd did not listen on ${addr}`);
     await new Promise((r) => setTimeout(r, 50));

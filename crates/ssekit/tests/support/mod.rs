@@ -118,8 +118,7 @@ impl Server {
         };
         std::fs::create_dir_all(&state).unwrap();
         let addr = if addr.ends_with(":0") {
-            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-            l.local_addr().unwrap().to_string()
+            format!("127.0.0.1:{}", free_port())
         } else {
             addr.to_string()
         };
@@ -145,10 +144,14 @@ impl Server {
             };
             cmd.env(var, value);
         }
-        let child = cmd.spawn().expect("start workerd serve");
+        let mut child = cmd.spawn().expect("start workerd serve");
         let base = format!("http://{addr}");
         let deadline = Instant::now() + PATIENCE;
-        while std::net::TcpStream::connect(&addr).is_err() {
+        while !healthy(&addr) {
+            assert!(
+                child.try_wait().unwrap().is_none(),
+                "workerd exited before listening on {addr}"
+            );
             assert!(
                 Instant::now() < deadline,
                 "workerd did not listen on {addr}"
@@ -215,6 +218,50 @@ impl Drop for Server {
     fn drop(&mut self) {
         self.kill9();
     }
+}
+
+/// A loopback port nothing listens on, below the kernel's ephemeral range: a port from that
+/// range (what binding port 0 hands out) may be taken as the source of some test's outgoing
+/// connection before workerd binds it.
+fn free_port() -> u16 {
+    let low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|r| r.split_whitespace().next()?.parse::<u32>().ok())
+        .unwrap_or(32768);
+    let mut seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos()
+        ^ std::process::id().rotate_left(16);
+    for _ in 0..1000 {
+        // xorshift: any spread will do, the bind below is the real check.
+        seed ^= seed << 13;
+        seed ^= seed >> 17;
+        seed ^= seed << 5;
+        let port = 10_000 + seed % low.saturating_sub(10_000).max(1);
+        if std::net::TcpListener::bind(("127.0.0.1", port as u16)).is_ok() {
+            return port as u16;
+        }
+    }
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+/// Whether `GET /healthz` on `addr` answers 200. A bare TCP connect is not proof: while nothing
+/// listens on a port of the ephemeral range, a connect to it can pick that same port as its
+/// source and connect to itself (TCP simultaneous open).
+fn healthy(addr: &str) -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut s) = std::net::TcpStream::connect(addr) else {
+        return false;
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+    let request = format!("GET /healthz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    if s.write_all(request.as_bytes()).is_err() {
+        return false;
+    }
+    let mut head = [0u8; 12];
+    s.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.1 200")
 }
 
 pub fn http() -> reqwest::Client {
