@@ -175,3 +175,49 @@ async fn sqlite_survives_reopening() {
     // Positions continue where they were.
     assert_eq!(store.append("d", vec![step(3)]).await.unwrap()[0].seq, 3);
 }
+
+/// A write that fails halfway through one request (here a trigger refuses the second event of
+/// stream "torn", standing in for a full disk) leaves nothing of that request and harms no
+/// request committed in the same group.
+#[tokio::test(flavor = "multi_thread")]
+async fn sqlite_a_write_failing_halfway_harms_no_other_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.db");
+    let store = Arc::new(SqliteStore::open(&path, 64).unwrap());
+    store.create(meta("torn")).await.unwrap();
+    for i in 0..50 {
+        store.create(meta(&format!("ok{i}"))).await.unwrap();
+    }
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute_batch(
+            "CREATE TRIGGER refuse BEFORE INSERT ON events
+             WHEN NEW.stream = 'torn' AND NEW.seq = 2
+             BEGIN SELECT RAISE(ABORT, 'disk full'); END;",
+        )
+        .unwrap();
+    // Sent together, so the writer takes several into one group.
+    let mut tasks = Vec::new();
+    for i in 0..50 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            store
+                .append(&format!("ok{i}"), vec![step(1), step(2)])
+                .await
+        }));
+    }
+    let torn = store.append("torn", vec![step(1), step(2)]).await;
+    assert!(matches!(torn, Err(StoreError::Backend(m)) if m.contains("disk full")));
+    for t in tasks {
+        assert_eq!(t.await.unwrap().unwrap().len(), 2);
+    }
+    for i in 0..50 {
+        let id = format!("ok{i}");
+        assert_eq!(store.read(&id, 0, 10).await.unwrap().len(), 2);
+        assert_eq!(store.meta(&id).await.unwrap().last_seq, 2);
+    }
+    // Nothing of the torn request stays, and the stream goes on from where it was.
+    assert!(store.read("torn", 0, 10).await.unwrap().is_empty());
+    assert_eq!(store.meta("torn").await.unwrap().last_seq, 0);
+    assert_eq!(store.append("torn", vec![step(1)]).await.unwrap()[0].seq, 1);
+}
