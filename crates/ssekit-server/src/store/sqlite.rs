@@ -115,20 +115,28 @@ fn meta_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<StreamMeta> {
     })
 }
 
-/// `last_seq` is written to the row only when a stream ends (an update per append would rewrite
-/// the row's page in every group commit); while it runs, its events' highest `seq` is the
-/// position, one index seek away. The column still wins after expiry, when the events are gone.
-const LAST_SEQ: &str =
-    "MAX(last_seq, COALESCE((SELECT MAX(seq) FROM events WHERE events.stream = streams.id), 0))";
+const META_COLUMNS: &str = "id, kind, info, created_at, last_seq, status, finished_at, expired";
 
-const META_COLUMNS: &str = "id, kind, info, created_at, %LAST_SEQ%, status, finished_at, expired";
+/// A stream's position. The row's `last_seq` is written only when the stream ends (an update per
+/// append would rewrite the row's page in every group commit); while it runs, its events'
+/// highest `seq` is the position, one index seek away. The column still counts after expiry,
+/// when the events are gone.
+///
+/// A separate statement, not a correlated subquery in the row's SELECT: with the subquery, RSS
+/// after each churn cycle of 15,000 subscribers (one such read each) ended 2.5 MB higher.
+fn position_of(conn: &Connection, id: &str, row_last_seq: u64) -> rusqlite::Result<u64> {
+    let events_last: Option<i64> = conn
+        .prepare_cached("SELECT MAX(seq) FROM events WHERE stream = ?1")?
+        .query_row([id], |r| r.get(0))?;
+    Ok(row_last_seq.max(events_last.unwrap_or(0) as u64))
+}
 
-/// `SELECT <meta columns> FROM streams WHERE <filter>`.
-fn select_meta(filter: &str) -> String {
-    format!(
-        "SELECT {} FROM streams WHERE {filter}",
-        META_COLUMNS.replace("%LAST_SEQ%", LAST_SEQ)
-    )
+/// `meta` with the position of a running stream filled in.
+fn with_position(conn: &Connection, mut meta: StreamMeta) -> rusqlite::Result<StreamMeta> {
+    if !meta.finished() {
+        meta.last_seq = position_of(conn, &meta.id, meta.last_seq)?;
+    }
+    Ok(meta)
 }
 
 impl SqliteStore {
@@ -250,7 +258,7 @@ impl Store for SqliteStore {
     async fn meta(&self, id: &str) -> Result<StreamMeta, StoreError> {
         let id = id.to_owned();
         self.read_with(move |conn| {
-            let sql = select_meta("id = ?1");
+            let sql = format!("SELECT {META_COLUMNS} FROM streams WHERE id = ?1");
             let meta = conn
                 .prepare_cached(&sql)
                 .and_then(|mut s| s.query_row([&id], meta_from_row).optional())
@@ -259,7 +267,7 @@ impl Store for SqliteStore {
             if meta.expired {
                 return Err(StoreError::Expired);
             }
-            Ok(meta)
+            with_position(conn, meta).map_err(backend)
         })
         .await
     }
@@ -329,10 +337,14 @@ impl Store for SqliteStore {
 
     async fn running(&self) -> Result<Vec<StreamMeta>, StoreError> {
         self.read_with(|conn| {
-            let sql = select_meta("status = 'running' AND expired = 0");
+            let sql = format!(
+                "SELECT {META_COLUMNS} FROM streams WHERE status = 'running' AND expired = 0"
+            );
             let mut stmt = conn.prepare(&sql).map_err(backend)?;
             let rows = stmt.query_map([], meta_from_row).map_err(backend)?;
-            rows.collect::<Result<Vec<_>, _>>().map_err(backend)
+            rows.map(|meta| with_position(conn, meta?))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(backend)
         })
         .await
     }
@@ -487,9 +499,7 @@ impl Writer {
         }
         let row = self
             .conn
-            .prepare_cached(&format!(
-                "SELECT {LAST_SEQ}, status, expired FROM streams WHERE id = ?1"
-            ))
+            .prepare_cached("SELECT last_seq, status, expired FROM streams WHERE id = ?1")
             .and_then(|mut s| {
                 s.query_row([id], |r| {
                     Ok((
@@ -505,7 +515,13 @@ impl Writer {
             None => Err(StoreError::NotFound),
             Some((_, _, true)) => Err(StoreError::Expired),
             Some((seq, status, false)) => {
-                let p = (seq, status != "running");
+                let ended = status != "running";
+                let seq = if ended {
+                    seq
+                } else {
+                    position_of(&self.conn, id, seq).map_err(backend)?
+                };
+                let p = (seq, ended);
                 self.seqs.insert(id.to_owned(), p);
                 Ok(p)
             }
@@ -558,7 +574,7 @@ impl Writer {
         }
         let new_last = last_seq + stored.len() as u64;
         match status {
-            // The row learns its last position and status when the stream ends (see LAST_SEQ).
+            // The row learns its last position and status when the stream ends (see position_of).
             Some(status) => {
                 self.conn
                     .prepare_cached(
