@@ -4,7 +4,10 @@
 //! it. Cancel and shutdown reach it through its cancellation token.
 
 pub mod demo;
+mod emitter;
 mod exec;
+
+pub use emitter::Emitter;
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -98,56 +101,6 @@ pub enum Stop {
     Store(StoreError),
 }
 
-/// How a pipeline appends to its stream.
-pub struct Emitter {
-    state: AppState,
-    id: String,
-    cancel: CancellationToken,
-}
-
-impl Emitter {
-    /// The generation id.
-    pub fn id(&self) -> &str {
-        &self.id
-    }
-
-    /// Sanitizes and appends an event; returns once it is durable.
-    pub async fn emit(&self, mut event: Event) -> Result<(), Stop> {
-        if self.cancel.is_cancelled() {
-            return Err(Stop::Cancelled);
-        }
-        ssekit_api::sanitize::sanitize(&mut event);
-        match self.state.store.append(&self.id, vec![event]).await {
-            Ok(_) => {
-                self.state.metrics.events_appended.inc();
-                Ok(())
-            }
-            Err(StoreError::Finished) => Err(Stop::Finished),
-            Err(e) => Err(Stop::Store(e)),
-        }
-    }
-
-    /// Waits `ms` milliseconds unless cancelled first.
-    pub async fn pause(&self, ms: u64) -> Result<(), Stop> {
-        if ms == 0 {
-            return if self.cancel.is_cancelled() {
-                Err(Stop::Cancelled)
-            } else {
-                Ok(())
-            };
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(Duration::from_millis(ms)) => Ok(()),
-            _ = self.cancel.cancelled() => Err(Stop::Cancelled),
-        }
-    }
-
-    /// Resolves when the pipeline is cancelled.
-    pub async fn cancelled(&self) {
-        self.cancel.cancelled().await
-    }
-}
-
 /// The pipelines running in this process.
 #[derive(Default)]
 pub struct Runner {
@@ -164,23 +117,27 @@ impl Runner {
             .insert(id.clone(), cancel.clone());
         self.tasks.spawn(async move {
             let started = Instant::now();
-            let emitter = Emitter {
-                state: state.clone(),
-                id: id.clone(),
-                cancel,
+            let (emitter, appender) = emitter::emitter(state.clone(), id.clone(), cancel);
+            let pipeline_state = state.clone();
+            let work = async move {
+                let result = match spec.pipeline.as_str() {
+                    "demo" => demo::run(&spec, &emitter).await,
+                    name => {
+                        let command = pipeline_state
+                            .config
+                            .exec_pipelines
+                            .get(name)
+                            .cloned()
+                            .unwrap_or_default();
+                        exec::run(&command, &spec, &emitter).await
+                    }
+                };
+                // Dropping the emitter lets the appender finish once the queue is durable.
+                drop(emitter);
+                result
             };
-            let result = match spec.pipeline.as_str() {
-                "demo" => demo::run(&spec, &emitter).await,
-                name => {
-                    let command = state
-                        .config
-                        .exec_pipelines
-                        .get(name)
-                        .cloned()
-                        .unwrap_or_default();
-                    exec::run(&command, &spec, &emitter).await
-                }
-            };
+            let (result, appender) = tokio::join!(work, appender.run());
+            let result = appender.outcome(result);
             if let Err(Stop::Store(e)) = result {
                 tracing::error!(generation = %id, error = %e, "pipeline stopped: the store failed");
                 let _ = state
@@ -235,3 +192,6 @@ impl Runner {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

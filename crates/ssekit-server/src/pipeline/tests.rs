@@ -1,0 +1,93 @@
+use std::sync::Arc;
+use std::time::Duration;
+
+use ssekit_events::StreamStatus;
+use tokio_util::sync::CancellationToken;
+
+use super::*;
+use crate::metrics::Metrics;
+use crate::{open_store, Inner, StoreConfig};
+
+fn sqlite_state(path: &std::path::Path) -> AppState {
+    let config = Config {
+        store: StoreConfig::Sqlite(path.to_owned()),
+        ..Config::default()
+    };
+    AppState(Arc::new(Inner {
+        store: open_store(&config).unwrap(),
+        config,
+        metrics: Metrics::default(),
+        runner: Runner::default(),
+        shutdown: CancellationToken::new(),
+    }))
+}
+
+fn demo(delay_ms: u64) -> GenerationSpec {
+    GenerationSpec {
+        topic: "t".into(),
+        pipeline: "demo".into(),
+        blocks: 3,
+        delay_ms,
+        request: Default::default(),
+    }
+}
+
+async fn finished(state: &AppState, id: &str) -> StreamMeta {
+    for _ in 0..500 {
+        let meta = state.store.meta(id).await.unwrap();
+        if meta.status != StreamStatus::Running {
+            return meta;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("the generation did not end");
+}
+
+#[tokio::test]
+async fn every_emitted_event_is_stored_in_order_and_the_stream_ends() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = sqlite_state(&dir.path().join("s.db"));
+    let spec = demo(0);
+    let id = start(&state, spec).await.unwrap();
+    let meta = finished(&state, &id).await;
+    let events = state.store.read(&id, 0, 1000).await.unwrap();
+    assert_eq!(events.len() as u64, ssekit_demo::event_count(3));
+    assert_eq!(meta.last_seq, events.len() as u64);
+    for (i, e) in events.iter().enumerate() {
+        assert_eq!(e.seq, i as u64 + 1);
+    }
+    assert_eq!(events.last().unwrap().kind.as_str(), "generation-complete");
+}
+
+#[tokio::test]
+async fn a_failing_store_stops_the_pipeline_and_ends_its_stream_with_a_store_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.db");
+    let state = sqlite_state(&path);
+    // A full disk from the third event on, for everything but an error event.
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute_batch(
+            "CREATE TRIGGER refuse BEFORE INSERT ON events
+             WHEN NEW.seq >= 3 AND NEW.name <> 'error'
+             BEGIN SELECT RAISE(ABORT, 'disk full'); END;",
+        )
+        .unwrap();
+    let spec = demo(1);
+    let id = start(&state, spec).await.unwrap();
+    finished(&state, &id).await;
+    let events = state.store.read(&id, 0, 1000).await.unwrap();
+    for (i, e) in events.iter().enumerate() {
+        assert_eq!(e.seq, i as u64 + 1);
+    }
+    let last = events.last().unwrap();
+    assert_eq!(last.kind.as_str(), "error");
+    assert!(last.terminal);
+    let data: serde_json::Value = serde_json::from_slice(&last.data).unwrap();
+    assert_eq!(data["stage"], "store");
+    assert!(
+        events.len() <= 3,
+        "nothing refused was stored: {}",
+        events.len()
+    );
+}
