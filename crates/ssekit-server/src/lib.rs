@@ -80,7 +80,7 @@ pub struct Config {
     /// `exec` pipelines: name → shell command run for each generation.
     pub exec_pipelines: BTreeMap<String, String>,
     /// Called (on a blocking thread) after many connections have closed, to hand the memory
-    /// they held back to the system: the binary passes glibc's `malloc_trim`, which this
+    /// they held back to the system: the binary passes a purge of jemalloc's arenas, which this
     /// library, free of `unsafe`, cannot call itself.
     pub release_memory: Option<fn()>,
 }
