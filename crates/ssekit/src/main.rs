@@ -1,6 +1,8 @@
 //! `ssekit`: the server and its command-line tools.
 
 mod bench;
+#[cfg(not(target_env = "msvc"))]
+mod memory;
 mod progress;
 mod serve;
 
@@ -26,18 +28,13 @@ enum Command {
     Bench(bench::BenchArgs),
 }
 
-// jemalloc over the system allocator: less memory per idle subscriber, faster replay and
-// appends, and freed memory handed back after a burst of connections (BENCHMARKS.md).
-#[cfg(not(target_env = "msvc"))]
-#[global_allocator]
-static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
-
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    builder.enable_all();
+    #[cfg(not(target_env = "msvc"))]
+    builder.on_thread_park(memory::on_worker_park);
+    let runtime = match builder.build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("ssekit: cannot start the async runtime: {e}");

@@ -85,7 +85,10 @@ pub async fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         subscriber_buffer: args.subscriber_buffer,
         stall_timeout: args.stall_timeout,
         exec_pipelines: args.exec.into_iter().collect::<BTreeMap<_, _>>(),
-        release_memory: release_memory(),
+        #[cfg(not(target_env = "msvc"))]
+        release_memory: Some(crate::memory::release),
+        #[cfg(target_env = "msvc")]
+        release_memory: None,
     };
     let listener = tokio::net::TcpListener::bind(&args.addr)
         .await
@@ -107,32 +110,4 @@ async fn shutdown_signal() {
         _ = tokio::signal::ctrl_c() => {}
         _ = term.recv() => {}
     }
-}
-
-/// jemalloc returns freed pages to the system gradually (its decay is 10 s); after thousands of
-/// connections close, purging every arena hands them back at once, so the server's RSS returns
-/// near where it started.
-#[cfg(not(target_env = "msvc"))]
-fn release_memory() -> Option<fn()> {
-    fn purge() {
-        // `arena.<MALLCTL_ARENAS_ALL>.purge`: 4096 addresses every arena in jemalloc 5.
-        const PURGE_ALL: &[u8] = b"arena.4096.purge\0";
-        // SAFETY: a nul-terminated name; purge reads and writes nothing, so the old and new
-        // value pointers are null with a zero length, as jemalloc's mallctl documents.
-        unsafe {
-            tikv_jemalloc_sys::mallctl(
-                PURGE_ALL.as_ptr().cast(),
-                std::ptr::null_mut(),
-                std::ptr::null_mut(),
-                std::ptr::null_mut(),
-                0,
-            );
-        }
-    }
-    Some(purge)
-}
-
-#[cfg(target_env = "msvc")]
-fn release_memory() -> Option<fn()> {
-    None
 }
