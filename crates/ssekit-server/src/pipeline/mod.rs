@@ -118,12 +118,11 @@ impl Runner {
         self.tasks.spawn(async move {
             let started = Instant::now();
             let (emitter, appender) = emitter::emitter(state.clone(), id.clone(), cancel);
-            let pipeline_state = state.clone();
-            let work = async move {
+            let work = async {
                 let result = match spec.pipeline.as_str() {
                     "demo" => demo::run(&spec, &emitter).await,
                     name => {
-                        let command = pipeline_state
+                        let command = state
                             .config
                             .exec_pipelines
                             .get(name)
