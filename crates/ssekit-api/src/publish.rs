@@ -63,7 +63,16 @@ fn event_of(v: Value) -> Result<Event, ApiError> {
 }
 
 /// Checks `Authorization: Bearer TOKEN` against the stream's publish token: `401` without one,
-/// `403` for another.
+/// `403` for another. A stream without a publish token (a generation, written by its pipeline)
+/// matches nothing, not even an empty bearer.
+///
+/// ```
+/// use ssekit_api::check_publish_token;
+/// assert!(check_publish_token(Some("Bearer pub_1"), "pub_1").is_ok());
+/// assert_eq!(check_publish_token(None, "pub_1").unwrap_err().status(), 401);
+/// assert_eq!(check_publish_token(Some("Bearer pub_2"), "pub_1").unwrap_err().status(), 403);
+/// assert_eq!(check_publish_token(Some("Bearer "), "").unwrap_err().status(), 403);
+/// ```
 pub fn check_publish_token(authorization: Option<&str>, token: &str) -> Result<(), ApiError> {
     let presented = authorization
         .and_then(|v| v.strip_prefix("Bearer "))
@@ -75,7 +84,7 @@ pub fn check_publish_token(authorization: Option<&str>, token: &str) -> Result<(
                 "publishing needs Authorization: Bearer <publishToken>",
             )
         })?;
-    if same(token.as_bytes(), presented.as_bytes()) {
+    if !token.is_empty() && same(token.as_bytes(), presented.as_bytes()) {
         Ok(())
     } else {
         Err(ApiError::new(
@@ -142,7 +151,7 @@ pub fn published(stream: &str, seqs: impl IntoIterator<Item = u64>) -> Value {
     json!({ "ids": ids, "lastEventId": last })
 }
 
-/// The stream's publish token, from its record (empty if it has none: nothing then matches).
+/// The stream's publish token, from its record (empty if it has none: see [`check_publish_token`]).
 pub fn publish_token(meta: &StreamMeta) -> &str {
     meta.info
         .get("publishToken")
