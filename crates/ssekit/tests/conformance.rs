@@ -417,6 +417,25 @@ async fn publish_api_needs_the_right_token_and_validates_events() {
 }
 
 #[tokio::test]
+async fn a_generation_takes_no_published_events() {
+    let server = Server::memory(&[]);
+    let generation = create(&server, 2, 0).await;
+    let id = generation["id"].as_str().unwrap();
+    let publish = server.url(&format!("/v1/streams/{id}/events"));
+    let step = json!({"event": "reasoning-step", "data": {"step": 1, "content": "forged"}});
+    for token in ["pub_anything", ""] {
+        let res = post_events(&publish, token, &step).await;
+        let (status, _) = error_of(res).await;
+        assert!(status == 401 || status == 403, "token {token:?}: {status}");
+    }
+    let events = Sse::open(&server.url(generation["eventsUrl"].as_str().unwrap()), None)
+        .await
+        .collect()
+        .await;
+    assert!(events.iter().all(|e| e.data["content"] != "forged"));
+}
+
+#[tokio::test]
 async fn cors_preflight_allows_last_event_id_and_origins_are_configurable() {
     let server = Server::memory(&[]);
     let res = http()
