@@ -112,8 +112,22 @@ pub(crate) struct Inner {
     pub store: Arc<dyn Store>,
     pub metrics: Metrics,
     pub runner: Runner,
+    pub tokens: routes::PublishTokens,
     /// Cancelled when the server shuts down: open streams end, pipelines stop.
     pub shutdown: CancellationToken,
+}
+
+impl AppState {
+    fn new(config: Config, store: Arc<dyn Store>) -> Self {
+        Self(Arc::new(Inner {
+            config,
+            store,
+            metrics: Metrics::default(),
+            runner: Runner::default(),
+            tokens: Default::default(),
+            shutdown: CancellationToken::new(),
+        }))
+    }
 }
 
 impl std::ops::Deref for AppState {
@@ -140,15 +154,8 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let store = open_store(&config).map_err(std::io::Error::other)?;
-    let metrics = Metrics::default();
-    let token = CancellationToken::new();
-    let state = AppState(Arc::new(Inner {
-        runner: Runner::default(),
-        config,
-        store,
-        metrics,
-        shutdown: token.clone(),
-    }));
+    let state = AppState::new(config, store);
+    let token = state.shutdown.clone();
 
     // Generations whose server died mid-run end now, so their subscribers are not left waiting.
     pipeline::recover(&state)

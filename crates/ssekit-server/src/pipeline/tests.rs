@@ -1,25 +1,16 @@
-use std::sync::Arc;
 use std::time::Duration;
 
 use ssekit_events::StreamStatus;
-use tokio_util::sync::CancellationToken;
 
 use super::*;
-use crate::metrics::Metrics;
-use crate::{open_store, Inner, StoreConfig};
+use crate::{open_store, StoreConfig};
 
 fn sqlite_state(path: &std::path::Path) -> AppState {
     let config = Config {
         store: StoreConfig::Sqlite(path.to_owned()),
         ..Config::default()
     };
-    AppState(Arc::new(Inner {
-        store: open_store(&config).unwrap(),
-        config,
-        metrics: Metrics::default(),
-        runner: Runner::default(),
-        shutdown: CancellationToken::new(),
-    }))
+    AppState::new(config.clone(), open_store(&config).unwrap())
 }
 
 fn demo(delay_ms: u64) -> GenerationSpec {

@@ -5,6 +5,8 @@ pub(crate) mod generations;
 mod ops;
 mod streams;
 
+pub(crate) use streams::PublishTokens;
+
 use axum::http::{header, HeaderName, HeaderValue, Method};
 use axum::routing::{get, post};
 use axum::Router;
