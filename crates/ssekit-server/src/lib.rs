@@ -73,7 +73,8 @@ pub struct Config {
     pub max_body: usize,
     /// Most SSE connections open at once; more get 503 with `Retry-After`.
     pub max_connections: usize,
-    /// Events a subscriber may fall behind before it is disconnected (it resumes without loss).
+    /// Appends each stream's live ring keeps (about 40 bytes each, for streams with
+    /// subscribers); a subscriber further behind reads what it missed from the store.
     pub subscriber_buffer: usize,
     /// How long a write to a client that stopped reading may stay pending before the connection closes.
     pub stall_timeout: Duration,
@@ -95,7 +96,7 @@ impl Default for Config {
             retention: Duration::from_secs(3600),
             max_body: 1024 * 1024,
             max_connections: 20_000,
-            subscriber_buffer: 1024,
+            subscriber_buffer: 256,
             stall_timeout: Duration::from_secs(30),
             exec_pipelines: BTreeMap::new(),
             release_memory: None,

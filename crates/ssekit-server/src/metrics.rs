@@ -1,4 +1,4 @@
-//! Prometheus metrics: connections, events appended and delivered, resumes, slow subscribers,
+//! Prometheus metrics: connections, events appended and delivered, resumes, lagged subscribers,
 //! pipeline durations.
 
 use prometheus_client::encoding::text::encode;
@@ -18,8 +18,8 @@ pub struct Metrics {
     pub events_delivered: Counter,
     /// Subscriptions that resumed after an id.
     pub resumes: Counter,
-    /// Subscribers dropped for falling a whole buffer behind.
-    pub slow_disconnects: Counter,
+    /// Subscribers that fell a whole ring behind and read what they missed from the store.
+    pub lagged_catch_ups: Counter,
     /// Connections closed because the client stopped reading.
     pub stalled_disconnects: Counter,
     /// Generations started.
@@ -36,7 +36,7 @@ impl Default for Metrics {
             events_appended: Counter::default(),
             events_delivered: Counter::default(),
             resumes: Counter::default(),
-            slow_disconnects: Counter::default(),
+            lagged_catch_ups: Counter::default(),
             stalled_disconnects: Counter::default(),
             generations_started: Counter::default(),
             pipeline_duration: Histogram::new(exponential_buckets(0.01, 2.0, 16)),
@@ -59,9 +59,9 @@ impl Default for Metrics {
             m.resumes.clone(),
         );
         registry.register(
-            "slow_subscriber_disconnects",
-            "Subscribers disconnected for falling a whole buffer behind",
-            m.slow_disconnects.clone(),
+            "lagged_subscriber_catch_ups",
+            "Subscribers that fell a whole ring behind and read what they missed from the store",
+            m.lagged_catch_ups.clone(),
         );
         registry.register(
             "stalled_connection_disconnects",

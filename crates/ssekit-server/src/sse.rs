@@ -8,10 +8,11 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use bytes::{Bytes, BytesMut};
 use ssekit_events::EventId;
+use tokio::sync::broadcast;
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
 use crate::error::ApiError;
-use crate::store::StoredEvent;
+use crate::store::{Appended, StoredEvent};
 use crate::AppState;
 
 /// Events read from the store per page while catching up.
@@ -128,10 +129,69 @@ fn join(page: &[Arc<StoredEvent>]) -> Bytes {
 const BURST_BYTES: usize = 64 * 1024;
 
 /// Where a subscription goes after a burst of live events.
+#[derive(Debug, PartialEq)]
 enum Next {
+    /// Wait for the next append.
     Live,
+    /// Read from the store what the ring no longer holds (a gap between appends).
     CatchUp,
+    /// Further behind than the ring reaches: read what was missed from the store.
+    Lagged,
+    /// The ring was dropped (its stream ended, or its last subscriber left meanwhile).
+    Resubscribe,
+    /// The terminal event went out.
     End,
+}
+
+/// An append whose events after `from` are still to be sent: a burst stops at [`BURST_BYTES`],
+/// possibly in the middle of an append.
+type Rest = (Appended, usize);
+
+/// Fills `burst` with the events after `last`: from `received` (an append, from its event
+/// `from`), then whatever else the ring already holds, until the burst is full, the ring is
+/// empty or the stream ends. Leaves an unsent remainder in `rest`.
+fn fill(
+    burst: &mut Burst,
+    live: &mut broadcast::Receiver<Appended>,
+    last: &mut u64,
+    rest: &mut Option<Rest>,
+    mut received: Result<Appended, RecvError>,
+    mut from: usize,
+) -> Next {
+    loop {
+        let append = match received {
+            Ok(append) => append,
+            Err(RecvError::Lagged(_)) => return Next::Lagged,
+            Err(RecvError::Closed) => return Next::Resubscribe,
+        };
+        for (i, event) in append.iter().enumerate().skip(from) {
+            if event.seq <= *last {
+                continue;
+            }
+            // A gap can only mean the ring moved on while we read: fill it from the store.
+            if event.seq > *last + 1 {
+                return Next::CatchUp;
+            }
+            *last = event.seq;
+            burst.push(&event.frame);
+            if event.terminal {
+                return Next::End;
+            }
+            if burst.len() >= BURST_BYTES {
+                if i + 1 < append.len() {
+                    *rest = Some((append.clone(), i + 1));
+                }
+                return Next::Live;
+            }
+        }
+        from = 0;
+        received = match live.try_recv() {
+            Ok(append) => Ok(append),
+            Err(TryRecvError::Empty) => return Next::Live,
+            Err(TryRecvError::Lagged(n)) => Err(RecvError::Lagged(n)),
+            Err(TryRecvError::Closed) => Err(RecvError::Closed),
+        };
+    }
 }
 
 /// Live frames joined for one write. One frame is sent as it is (shared, not copied); only a
@@ -179,7 +239,7 @@ impl Burst {
 
 impl Subscription {
     /// The bytes to send: the `retry:` hint, the history after the client's id, live events,
-    /// keep-alive comments; it ends after the terminal event, on lag, or at shutdown.
+    /// keep-alive comments; it ends after the terminal event or at shutdown.
     pub fn into_stream(self) -> impl futures_util::Stream<Item = Result<Bytes, Infallible>> {
         let Subscription {
             state,
@@ -221,59 +281,42 @@ impl Subscription {
                         break;
                     }
                 }
-                // Live: events as they are appended. What the ring already holds beyond the event
+                // Live: events as they are appended. What the ring already holds beyond the append
                 // that woke us goes out in the same write: under load a subscriber then costs one
                 // syscall per burst, not one per event.
+                let mut rest: Option<Rest> = None;
                 loop {
-                    tokio::select! {
-                        received = live.recv() => {
-                            let mut burst = Burst::default();
-                            let mut received = received;
-                            let next = loop {
-                                match received {
-                                    Ok(event) if event.seq <= last => {}
-                                    // A gap can only mean the ring moved on while we read: fill it from the store.
-                                    Ok(event) if event.seq > last + 1 => break Next::CatchUp,
-                                    Ok(event) => {
-                                        last = event.seq;
-                                        burst.push(&event.frame);
-                                        if event.terminal {
-                                            break Next::End;
-                                        }
-                                        if burst.len() >= BURST_BYTES {
-                                            break Next::Live;
-                                        }
-                                    }
-                                    Err(RecvError::Lagged(_)) => {
-                                        // A whole buffer behind: drop the connection; the client
-                                        // resumes from its last id and loses nothing.
-                                        metrics.slow_disconnects.inc();
-                                        break Next::End;
-                                    }
-                                    Err(RecvError::Closed) => {
-                                        live = state.store.subscribe(&id);
-                                        break Next::CatchUp;
-                                    }
-                                }
-                                received = match live.try_recv() {
-                                    Ok(event) => Ok(event),
-                                    Err(TryRecvError::Empty) => break Next::Live,
-                                    Err(TryRecvError::Lagged(n)) => Err(RecvError::Lagged(n)),
-                                    Err(TryRecvError::Closed) => Err(RecvError::Closed),
-                                };
-                            };
-                            if let Some((bytes, events)) = burst.take() {
-                                metrics.events_delivered.inc_by(events);
-                                yield Ok(bytes);
+                    let (received, from) = match rest.take() {
+                        Some((append, from)) => (Ok(append), from),
+                        None => tokio::select! {
+                            received = live.recv() => (received, 0),
+                            _ = tick.tick() => {
+                                yield Ok(Bytes::from_static(KEEPALIVE));
+                                continue;
                             }
-                            match next {
-                                Next::Live => {}
-                                Next::CatchUp => continue 'catch_up,
-                                Next::End => break 'catch_up,
-                            }
+                            _ = state.shutdown.cancelled() => break 'catch_up,
                         },
-                        _ = tick.tick() => yield Ok(Bytes::from_static(KEEPALIVE)),
-                        _ = state.shutdown.cancelled() => break 'catch_up,
+                    };
+                    let mut burst = Burst::default();
+                    let next = fill(&mut burst, &mut live, &mut last, &mut rest, received, from);
+                    if let Some((bytes, events)) = burst.take() {
+                        metrics.events_delivered.inc_by(events);
+                        yield Ok(bytes);
+                    }
+                    match next {
+                        Next::Live => {}
+                        Next::CatchUp => continue 'catch_up,
+                        Next::Lagged => {
+                            // A whole ring behind: the store has the rest, and the ring's later
+                            // appends are skipped up to where its reading ends.
+                            metrics.lagged_catch_ups.inc();
+                            continue 'catch_up;
+                        }
+                        Next::Resubscribe => {
+                            live = state.store.subscribe(&id);
+                            continue 'catch_up;
+                        }
+                        Next::End => break 'catch_up,
                     }
                 }
             }
@@ -284,6 +327,68 @@ impl Subscription {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::{now_ms, StreamKind, StreamMeta};
+    use crate::{open_store, Config, StoreConfig};
+    use futures_util::{FutureExt, StreamExt};
+    use ssekit_events::{Event, GenerationComplete, ReasoningStep};
+
+    fn step(n: u32) -> Event {
+        Event::ReasoningStep(ReasoningStep {
+            step: n,
+            content: format!("step {n}"),
+        })
+    }
+
+    /// The ids of the events in some SSE bytes.
+    fn ids(bytes: &[u8]) -> Vec<String> {
+        let mut parser = ssekit_protocol::Parser::new();
+        parser
+            .push(bytes)
+            .into_iter()
+            .filter_map(|item| match item {
+                ssekit_protocol::Item::Event(e) => Some(e.id),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn a_subscriber_a_whole_ring_behind_reads_the_rest_from_the_store_and_stays_connected() {
+        let config = Config {
+            store: StoreConfig::Memory,
+            subscriber_buffer: 1,
+            ..Config::default()
+        };
+        let state = AppState::new(config.clone(), open_store(&config).unwrap());
+        let meta = StreamMeta::new("s".into(), StreamKind::Generation, "{}".into(), now_ms());
+        state.store.create(meta).await.unwrap();
+        state.store.append("s", vec![step(1)]).await.unwrap();
+
+        let Opened::Stream(sub) = open(&state, "s", None).await.unwrap() else {
+            panic!("a running stream opens");
+        };
+        let mut stream = Box::pin(sub.into_stream());
+        let mut got = Vec::new();
+        got.extend(stream.next().await.unwrap().unwrap()); // retry hint
+        got.extend(stream.next().await.unwrap().unwrap()); // the history: event 1
+                                                           // Now live, waiting on the ring (which holds one append)…
+        assert!(stream.next().now_or_never().is_none());
+        // …while five appends go by unread: the subscriber is four behind the ring.
+        for n in 2..=5 {
+            state.store.append("s", vec![step(n)]).await.unwrap();
+        }
+        let done = Event::GenerationComplete(GenerationComplete {
+            success: true,
+            total_duration: 1,
+        });
+        state.store.append("s", vec![done]).await.unwrap();
+        while let Some(chunk) = stream.next().await {
+            got.extend(chunk.unwrap());
+        }
+        let expected: Vec<String> = (1..=6).map(|n| format!("s:{n}")).collect();
+        assert_eq!(ids(&got), expected, "every event once, in order");
+        assert_eq!(state.metrics.lagged_catch_ups.get(), 1);
+    }
 
     #[test]
     fn a_burst_of_one_shares_the_frame_and_of_several_joins_them_in_order() {

@@ -39,8 +39,8 @@ pub struct ServeArgs {
     /// Most SSE connections open at once; more get 503 with Retry-After.
     #[arg(long, env = "SSEKIT_MAX_CONNECTIONS", default_value_t = 20_000)]
     max_connections: usize,
-    /// Events a subscriber may fall behind before it is disconnected (it resumes without loss).
-    #[arg(long, env = "SSEKIT_SUBSCRIBER_BUFFER", default_value_t = 1024)]
+    /// Appends each stream's live ring keeps; a subscriber further behind reads what it missed from the store.
+    #[arg(long, env = "SSEKIT_SUBSCRIBER_BUFFER", default_value_t = 256)]
     subscriber_buffer: usize,
     /// How long a write to a client that stopped reading may stay pending before its connection closes.
     #[arg(long, env = "SSEKIT_STALL_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration)]

@@ -165,7 +165,7 @@ async fn health_metrics_and_demo_page() {
         "ssekit_events_appended_total",
         "ssekit_events_delivered_total",
         "ssekit_resumes_total",
-        "ssekit_slow_subscriber_disconnects_total",
+        "ssekit_lagged_subscriber_catch_ups_total",
         "ssekit_pipeline_duration_seconds_bucket",
     ] {
         assert!(metrics.contains(name), "{name} missing from {metrics}");

@@ -1,35 +1,40 @@
 //! In-process fan-out: one broadcast ring per stream with live subscribers.
 //!
-//! The ring holds `Arc`s of encoded events, so an event is encoded once and its bytes are shared
-//! by every subscriber; a subscriber costs a cursor into the ring, not a queue of its own. One that
-//! falls more than the ring's capacity behind is told so (`Lagged`) and is disconnected by the
-//! route: it resumes from its last id without loss.
+//! An entry of the ring is one append: `Arc`s of its encoded events, so an event is encoded once
+//! and its bytes are shared by every subscriber; a subscriber costs a cursor into the ring, not a
+//! queue of its own. One that falls more than the ring's capacity behind is told so (`Lagged`) and
+//! reads what it missed from the store, on the same connection.
+//!
+//! An entry per append rather than per event keeps the ring small: a ring slot costs about 40
+//! bytes whether it is used or not, and a ring of 1,280 events (rounded up to 2,048 slots) made
+//! each stream with a subscriber 80 KB — 160 MB for 2,000 concurrent generations.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::broadcast;
 
-use super::StoredEvent;
+use super::{Appended, StoredEvent};
 
 /// Live subscribers per stream.
 #[derive(Debug)]
 pub struct Hub {
     capacity: usize,
-    streams: Mutex<HashMap<String, broadcast::Sender<Arc<StoredEvent>>>>,
+    streams: Mutex<HashMap<String, broadcast::Sender<Appended>>>,
 }
 
 impl Hub {
-    /// A hub whose subscribers may fall `buffer` events behind (plus one batch) before they lag.
+    /// A hub whose rings keep a stream's last `buffer` appends: a subscriber further behind
+    /// lags.
     pub fn new(buffer: usize) -> Self {
         Self {
-            capacity: buffer.max(1) + super::MAX_BATCH,
+            capacity: buffer.max(1),
             streams: Mutex::new(HashMap::new()),
         }
     }
 
     /// Subscribes to the events published for `stream` from now on.
-    pub fn subscribe(&self, stream: &str) -> broadcast::Receiver<Arc<StoredEvent>> {
+    pub fn subscribe(&self, stream: &str) -> broadcast::Receiver<Appended> {
         let mut streams = self.streams.lock().expect("hub lock");
         match streams.get(stream) {
             Some(tx) => tx.subscribe(),
@@ -59,9 +64,9 @@ impl Hub {
         let Some(tx) = streams.get(stream) else {
             return;
         };
-        for event in events {
+        if !events.is_empty() {
             // An error only means no subscriber is left.
-            let _ = tx.send(event.clone());
+            let _ = tx.send(events.into());
         }
         let ended = events.last().is_some_and(|e| e.terminal);
         if ended || tx.receiver_count() == 0 {

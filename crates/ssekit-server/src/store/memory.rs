@@ -7,7 +7,9 @@ use async_trait::async_trait;
 use ssekit_events::{Event, StreamStatus};
 use tokio::sync::broadcast;
 
-use super::{encode_batch, now_ms, Hub, Store, StoreError, StoredEvent, StreamMeta, TOMBSTONE_MS};
+use super::{
+    encode_batch, now_ms, Appended, Hub, Store, StoreError, StoredEvent, StreamMeta, TOMBSTONE_MS,
+};
 
 struct Log {
     meta: StreamMeta,
@@ -104,7 +106,7 @@ impl Store for MemoryStore {
         })
     }
 
-    fn subscribe(&self, id: &str) -> broadcast::Receiver<Arc<StoredEvent>> {
+    fn subscribe(&self, id: &str) -> broadcast::Receiver<Appended> {
         self.hub.subscribe(id)
     }
 

@@ -28,6 +28,9 @@ pub use ssekit_api::MAX_BATCH;
 
 pub use ssekit_api::{StreamKind, StreamMeta};
 
+/// The events of one append, in order: what the live ring carries, one entry per append.
+pub type Appended = Arc<[Arc<StoredEvent>]>;
+
 /// One stored event, encoded once: every subscriber is sent the same bytes.
 #[derive(Debug)]
 pub struct StoredEvent {
@@ -127,9 +130,9 @@ pub trait Store: Send + Sync + 'static {
         limit: usize,
     ) -> Result<Vec<Arc<StoredEvent>>, StoreError>;
 
-    /// The live tail: every event appended from now on. Subscribe first, then read the history,
-    /// and skip positions already seen — no event falls between the two.
-    fn subscribe(&self, id: &str) -> broadcast::Receiver<Arc<StoredEvent>>;
+    /// The live tail: every append from now on, one ring entry per append. Subscribe first, then
+    /// read the history, and skip positions already seen — no event falls between the two.
+    fn subscribe(&self, id: &str) -> broadcast::Receiver<Appended>;
 
     /// Called after a subscriber of `id` dropped its receiver: frees the live tail's resources
     /// when nobody is left listening.

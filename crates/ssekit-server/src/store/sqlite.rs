@@ -16,7 +16,8 @@ use ssekit_events::{Event, EventName, StreamStatus};
 use tokio::sync::{broadcast, oneshot};
 
 use super::{
-    encode_batch, now_ms, Hub, Store, StoreError, StoredEvent, StreamKind, StreamMeta, TOMBSTONE_MS,
+    encode_batch, now_ms, Appended, Hub, Store, StoreError, StoredEvent, StreamKind, StreamMeta,
+    TOMBSTONE_MS,
 };
 
 /// Most requests committed in one transaction.
@@ -328,7 +329,7 @@ impl Store for SqliteStore {
         .await
     }
 
-    fn subscribe(&self, id: &str) -> broadcast::Receiver<Arc<StoredEvent>> {
+    fn subscribe(&self, id: &str) -> broadcast::Receiver<Appended> {
         self.hub.subscribe(id)
     }
 
