@@ -113,6 +113,7 @@ pub(crate) struct Inner {
     pub store: Arc<dyn Store>,
     pub metrics: Metrics,
     pub runner: Runner,
+    /// The publish tokens of streams being published to.
     pub tokens: routes::PublishTokens,
     /// Cancelled when the server shuts down: open streams end, pipelines stop.
     pub shutdown: CancellationToken,

@@ -129,7 +129,6 @@ fn join(page: &[Arc<StoredEvent>]) -> Bytes {
 const BURST_BYTES: usize = 64 * 1024;
 
 /// Where a subscription goes after a burst of live events.
-#[derive(Debug, PartialEq)]
 enum Next {
     /// Wait for the next append.
     Live,
@@ -360,7 +359,12 @@ mod tests {
             ..Config::default()
         };
         let state = AppState::new(config.clone(), open_store(&config).unwrap());
-        let meta = StreamMeta::new("s".into(), StreamKind::Generation, "{}".into(), now_ms());
+        let meta = StreamMeta::new(
+            "s".into(),
+            StreamKind::Generation,
+            serde_json::json!({}),
+            now_ms(),
+        );
         state.store.create(meta).await.unwrap();
         state.store.append("s", vec![step(1)]).await.unwrap();
 
@@ -369,11 +373,12 @@ mod tests {
         };
         let mut stream = Box::pin(sub.into_stream());
         let mut got = Vec::new();
-        got.extend(stream.next().await.unwrap().unwrap()); // retry hint
-        got.extend(stream.next().await.unwrap().unwrap()); // the history: event 1
-                                                           // Now live, waiting on the ring (which holds one append)…
+        // The retry hint, then the history: event 1.
+        got.extend(stream.next().await.unwrap().unwrap());
+        got.extend(stream.next().await.unwrap().unwrap());
+        // Now live, waiting on the ring (which keeps one append)…
         assert!(stream.next().now_or_never().is_none());
-        // …while five appends go by unread: the subscriber is four behind the ring.
+        // …while five appends go by unread: four more than the ring keeps.
         for n in 2..=5 {
             state.store.append("s", vec![step(n)]).await.unwrap();
         }
