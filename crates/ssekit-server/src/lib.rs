@@ -5,7 +5,11 @@
 //! use ssekit_server::{Config, StoreConfig};
 //!
 //! let config = Config { store: StoreConfig::Memory, ..Config::default() };
-//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+//! // A deep accept queue: after a network blip every browser reconnects at once, and the 128
+//! // of `TcpListener::bind` drops SYNs that are then retried a second later.
+//! let socket = tokio::net::TcpSocket::new_v4()?;
+//! socket.bind("127.0.0.1:8080".parse().unwrap())?;
+//! let listener = socket.listen(4096)?;
 //! ssekit_server::serve(config, listener, async { let _ = tokio::signal::ctrl_c().await; }).await?;
 //! # Ok(()) }
 //! ```
