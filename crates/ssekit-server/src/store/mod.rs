@@ -22,10 +22,6 @@ const TOMBSTONE_MS: u64 = 7 * 24 * 3600 * 1000;
 
 pub use memory::MemoryStore;
 pub use sqlite::SqliteStore;
-/// Most events one `append` call may carry. A live subscriber's ring holds its buffer plus one
-/// whole batch, so a large batch never makes every subscriber lag at once.
-pub use ssekit_api::MAX_BATCH;
-
 pub use ssekit_api::{StreamKind, StreamMeta};
 
 /// The events of one append, in order: what the live ring carries, one entry per append.
