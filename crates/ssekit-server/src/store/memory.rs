@@ -8,7 +8,7 @@ use ssekit_events::{Event, StreamStatus};
 use tokio::sync::broadcast;
 
 use super::{
-    encode_batch, now_ms, Appended, Hub, Store, StoreError, StoredEvent, StreamMeta, TOMBSTONE_MS,
+    now_ms, Appended, Batch, Hub, Store, StoreError, StoredEvent, StreamMeta, TOMBSTONE_MS,
 };
 
 struct Log {
@@ -76,14 +76,15 @@ impl Store for MemoryStore {
         id: &str,
         events: Vec<Event>,
     ) -> Result<Vec<Arc<StoredEvent>>, StoreError> {
+        let batch = Batch::new(&events)?;
         self.with_log(id, |log| {
             if log.meta.finished() {
                 return Err(StoreError::Finished);
             }
-            let (stored, status) = encode_batch(id, log.meta.last_seq, &events)?;
+            let stored = batch.encode(id, log.meta.last_seq);
             log.events.extend(stored.iter().cloned());
             log.meta.last_seq += stored.len() as u64;
-            if let Some(status) = status {
+            if let Some(status) = batch.status {
                 log.meta.status = status;
                 log.meta.finished_at = Some(now_ms());
             }

@@ -45,7 +45,10 @@ pub struct StoredEvent {
 impl StoredEvent {
     /// Encodes an event of `stream` at `seq`.
     pub fn encode(stream: &str, seq: u64, kind: EventName, data: &str, terminal: bool) -> Self {
-        let id = format!("{stream}:{seq}");
+        let mut id = String::with_capacity(stream.len() + 21);
+        id.push_str(stream);
+        id.push(':');
+        id.push_str(itoa::Buffer::new().format(seq));
         let mut buf = Vec::with_capacity(id.len() + kind.as_str().len() + data.len() + 24);
         // Ids are built from validated stream ids and names come from the vocabulary, and the
         // payload is one line of compact JSON: encoding cannot fail.
@@ -142,32 +145,45 @@ pub trait Store: Send + Sync + 'static {
     async fn expire(&self, before: u64) -> Result<usize, StoreError>;
 }
 
-/// Validates a batch for appending after `last_seq`: nothing may follow a terminal event.
-/// Returns the encoded events and whether the batch ends the stream.
-fn encode_batch(
-    stream: &str,
-    last_seq: u64,
-    events: &[Event],
-) -> Result<(Vec<Arc<StoredEvent>>, Option<StreamStatus>), StoreError> {
-    let mut out = Vec::with_capacity(events.len());
-    let mut status = None;
-    for (i, event) in events.iter().enumerate() {
-        if status.is_some() {
-            return Err(StoreError::Finished);
+/// An append's events, checked and serialized by the caller: a store's writer (for `sqlite`, its
+/// one thread, which every append of the server goes through) only numbers and frames them.
+struct Batch {
+    /// Each event's name, payload JSON and whether it ends the stream.
+    events: Vec<(EventName, String, bool)>,
+    /// The status the batch leaves the stream in, if its last event ends it.
+    status: Option<StreamStatus>,
+}
+
+impl Batch {
+    /// Checks `events` for appending: nothing may follow a terminal event.
+    fn new(events: &[Event]) -> Result<Self, StoreError> {
+        let mut status = None;
+        let mut out = Vec::with_capacity(events.len());
+        for event in events {
+            if status.is_some() {
+                return Err(StoreError::Finished);
+            }
+            let terminal = event.is_terminal();
+            if terminal {
+                status = Some(StreamStatus::after(event));
+            }
+            out.push((event.kind(), event.data_json(), terminal));
         }
-        let terminal = event.is_terminal();
-        if terminal {
-            status = Some(StreamStatus::after(event));
-        }
-        out.push(Arc::new(StoredEvent::encode(
-            stream,
-            last_seq + 1 + i as u64,
-            event.kind(),
-            &event.data_json(),
-            terminal,
-        )));
+        Ok(Self {
+            events: out,
+            status,
+        })
     }
-    Ok((out, status))
+
+    /// The events as stored in `stream` after position `last_seq`.
+    fn encode(&self, stream: &str, last_seq: u64) -> Vec<Arc<StoredEvent>> {
+        (last_seq + 1..)
+            .zip(&self.events)
+            .map(|(seq, (kind, data, terminal))| {
+                Arc::new(StoredEvent::encode(stream, seq, *kind, data, *terminal))
+            })
+            .collect()
+    }
 }
 
 /// Milliseconds since the Unix epoch.

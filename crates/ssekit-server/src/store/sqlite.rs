@@ -16,7 +16,7 @@ use ssekit_events::{Event, EventName, StreamStatus};
 use tokio::sync::{broadcast, oneshot};
 
 use super::{
-    encode_batch, now_ms, Appended, Hub, Store, StoreError, StoredEvent, StreamKind, StreamMeta,
+    now_ms, Appended, Batch, Hub, Store, StoreError, StoredEvent, StreamKind, StreamMeta,
     TOMBSTONE_MS,
 };
 
@@ -57,7 +57,7 @@ type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
 
 enum Op {
     Create(StreamMeta, Reply<()>),
-    Append(String, Vec<Event>, Reply<Vec<Arc<StoredEvent>>>),
+    Append(String, Batch, Reply<Vec<Arc<StoredEvent>>>),
     Expire(u64, Reply<usize>),
 }
 
@@ -279,8 +279,10 @@ impl Store for SqliteStore {
         id: &str,
         events: Vec<Event>,
     ) -> Result<Vec<Arc<StoredEvent>>, StoreError> {
+        // Serialized here, on the caller's thread, not on the writer that all appends share.
+        let batch = Batch::new(&events)?;
         let id = id.to_owned();
-        self.request(|r| Op::Append(id, events, r)).await
+        self.request(|r| Op::Append(id, batch, r)).await
     }
 
     async fn read(
@@ -459,7 +461,7 @@ impl Writer {
             .map(|op| {
                 Ok(match op {
                     Op::Create(meta, _) => Outcome::Created(self.create(meta)?),
-                    Op::Append(id, events, _) => Outcome::Appended(self.append(id, events)?),
+                    Op::Append(id, batch, _) => Outcome::Appended(self.append(id, batch)?),
                     Op::Expire(before, _) => Outcome::Expired(self.expire(*before)?),
                 })
             })
@@ -531,7 +533,7 @@ impl Writer {
     fn append(
         &mut self,
         id: &str,
-        events: &[Event],
+        batch: &Batch,
     ) -> Result<Result<Vec<Arc<StoredEvent>>, StoreError>, Torn> {
         // Checks: they write nothing, so a refusal leaves the transaction as it was.
         let (last_seq, finished) = match self.position(id) {
@@ -541,39 +543,27 @@ impl Writer {
         if finished {
             return Ok(Err(StoreError::Finished));
         }
-        let (stored, status) = match encode_batch(id, last_seq, events) {
-            Ok(batch) => batch,
-            Err(e) => return Ok(Err(e)),
-        };
-        self.write_events(id, last_seq, &stored, status)
-            .map_err(Torn)?;
-        Ok(Ok(stored))
+        self.write_events(id, last_seq, batch).map_err(Torn)?;
+        Ok(Ok(batch.encode(id, last_seq)))
     }
 
-    fn write_events(
-        &mut self,
-        id: &str,
-        last_seq: u64,
-        stored: &[Arc<StoredEvent>],
-        status: Option<StreamStatus>,
-    ) -> rusqlite::Result<()> {
+    fn write_events(&mut self, id: &str, last_seq: u64, batch: &Batch) -> rusqlite::Result<()> {
         {
             let mut insert = self.conn.prepare_cached(
                 "INSERT INTO events (stream, seq, name, data, terminal) VALUES (?1, ?2, ?3, ?4, ?5)",
             )?;
-            for e in stored {
-                let data = std::str::from_utf8(&e.data).expect("payload is JSON text");
+            for (seq, (kind, data, terminal)) in (last_seq + 1..).zip(&batch.events) {
                 insert.execute(params![
                     id,
-                    e.seq as i64,
-                    e.kind.as_str(),
+                    seq as i64,
+                    kind.as_str(),
                     data,
-                    e.terminal as i64
+                    *terminal as i64
                 ])?;
             }
         }
-        let new_last = last_seq + stored.len() as u64;
-        match status {
+        let new_last = last_seq + batch.events.len() as u64;
+        match batch.status {
             // The row learns its last position and status when the stream ends (see `position`).
             Some(status) => {
                 self.conn
