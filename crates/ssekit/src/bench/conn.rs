@@ -5,6 +5,7 @@
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
+use nix::sys::socket::{setsockopt, sockopt::IpBindAddressNoPort};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 
@@ -19,8 +20,7 @@ pub async fn subscribe(
     // The source port is chosen at connect, for the whole 4-tuple: a plain bind to port 0 must
     // pick a port free for every destination, and after a run of 150,000 connections (the churn
     // cases) the ports waiting out TIME_WAIT made 15,000 connects take 19 s instead of 1.
-    nix::sys::socket::setsockopt(&socket, nix::sys::socket::sockopt::IpBindAddressNoPort, &true)
-        .map_err(io::Error::from)?;
+    setsockopt(&socket, IpBindAddressNoPort, &true).map_err(io::Error::from)?;
     socket.bind(SocketAddr::new(
         IpAddr::V4(Ipv4Addr::new(127, 0, 0, source.max(1))),
         0,
