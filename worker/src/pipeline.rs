@@ -4,7 +4,7 @@
 use std::rc::Rc;
 use std::time::Duration;
 
-use ssekit_api::StreamMeta;
+use ssekit_api::{ApiError, StreamMeta};
 use ssekit_demo::Script;
 
 use crate::stream::{now_ms, Inner};
@@ -24,7 +24,7 @@ pub async fn run(stream: Rc<Inner>, meta: StreamMeta) {
         let event = script.event(step, now_ms().saturating_sub(meta.created_at));
         if let Err(e) = stream.append(std::slice::from_ref(&event)) {
             // `stream_finished`: cancelled meanwhile. Anything else: the watchdog ends the stream.
-            if e.code() != "stream_finished" {
+            if e.code() != ApiError::finished().code() {
                 worker::console_error!("ssekit worker: pipeline of {}: {e}", meta.id);
             }
             return;

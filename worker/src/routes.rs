@@ -47,8 +47,7 @@ async fn route(mut req: Request, env: &Env, config: &Config) -> Answer {
             "no-cache",
         ),
         ["assets", file] if get => {
-            let (content_type, body) =
-                page::asset(file).ok_or_else(|| ApiError::not_found("no such asset"))?;
+            let (content_type, body) = page::asset(file).ok_or_else(ApiError::unknown_asset)?;
             respond::typed(content_type, body.to_vec(), "no-cache")
         }
         ["healthz"] if get => respond::json(200, &json!({ "status": "ok" })),

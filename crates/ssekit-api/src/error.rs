@@ -135,6 +135,11 @@ impl ApiError {
         Self::not_found("no stream with that id")
     }
 
+    /// 404 `not_found` for a path under `/assets/` that names none of the demo page's files.
+    pub fn unknown_asset() -> Self {
+        Self::not_found("no such asset")
+    }
+
     /// 409 `exists`: a stream with that id was already created.
     pub fn exists() -> Self {
         Self::new(

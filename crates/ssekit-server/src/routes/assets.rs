@@ -15,8 +15,7 @@ pub async fn index() -> impl IntoResponse {
 }
 
 pub async fn asset(Path(file): Path<String>) -> Result<Response, ApiError> {
-    let (content_type, body) =
-        page::asset(&file).ok_or_else(|| ApiError::not_found("no such asset"))?;
+    let (content_type, body) = page::asset(&file).ok_or_else(ApiError::unknown_asset)?;
     Ok((
         [
             (header::CONTENT_TYPE, content_type),
