@@ -113,7 +113,8 @@ impl Drop for Release {
     }
 }
 
-/// Joins a page of frames into one chunk: one write for the whole page.
+/// Joins a page of frames into one chunk: one write for the whole page. Not a [`Burst`]: a page's
+/// size is known before copying, so replay allocates once, exactly.
 fn join(page: &[Arc<StoredEvent>]) -> Bytes {
     if let [one] = page {
         return one.frame.clone();
