@@ -24,8 +24,9 @@ pub use publish::{
     check_publish_token, create_stream, publish_events, publish_token, published, MAX_BATCH,
 };
 pub use request::{
-    check_json_content_type, last_event_id, parse_json, query_param, resume_after, stream_id,
-    too_large, urls, GenerationSpec, MAX_TOPIC,
+    check_json_content_type, join_header_values, last_event_id, parse_json, path_segment,
+    query_param, resume_after, stream_id, stream_id_in_path, too_large, urls, GenerationSpec,
+    MAX_TOPIC,
 };
 pub use stream::{
     cancelled, document_html, format_id, image_svg, snapshot_body, StreamKind, StreamMeta,

@@ -54,11 +54,18 @@ pub fn too_large(limit: usize) -> ApiError {
 /// The header wins: a browser's automatic reconnect sends its newest id there while the URL
 /// still carries the id the page opened it with. An empty value is no id.
 ///
+/// A request that repeats the header reaches here as one value joined with `", "` (HTTP's rule
+/// for combining field lines, and what the Worker's runtime does before we see it): since no
+/// event id holds a comma, several ids are refused rather than one of them picked — every front
+/// end then answers the same request the same way.
+///
 /// ```
 /// let id = ssekit_api::last_event_id(None, "lastEventId=gen_a%3A3").unwrap().unwrap();
 /// assert_eq!((id.stream(), id.seq()), ("gen_a", 3));
 /// let header = ssekit_api::last_event_id(Some(b"gen_a:5"), "lastEventId=gen_a:3").unwrap();
 /// assert_eq!(header.unwrap().seq(), 5);
+/// let twice = ssekit_api::last_event_id(Some(b"gen_a:5, gen_a:3"), "").unwrap_err();
+/// assert_eq!(twice.code(), "invalid_last_event_id");
 /// ```
 pub fn last_event_id(header: Option<&[u8]>, query: &str) -> Result<Option<EventId>, ApiError> {
     let header = header
@@ -68,15 +75,49 @@ pub fn last_event_id(header: Option<&[u8]>, query: &str) -> Result<Option<EventI
         })
         .transpose()?
         .filter(|v| !v.is_empty());
+    if header.is_some_and(|h| h.contains(',')) {
+        return Err(ApiError::bad_last_event_id(
+            "several Last-Event-ID values were sent; send one",
+        ));
+    }
     let raw = match header {
         Some(h) => Some(h.to_owned()),
         None => query_param(query, "lastEventId").filter(|v| !v.is_empty()),
     };
     raw.map(|r| {
-        r.parse::<EventId>()
-            .map_err(|e| ApiError::bad_last_event_id(format!("Last-Event-ID {r:?}: {e}")))
+        r.parse::<EventId>().map_err(|e| {
+            ApiError::bad_last_event_id(format!("Last-Event-ID {}: {e}", quote_capped(&r)))
+        })
     })
     .transpose()
+}
+
+/// Joins the values of a header sent several times with `", "`, as HTTP combines field lines;
+/// `None` when it was not sent. Every front end reads `Last-Event-ID` through this.
+pub fn join_header_values<'a>(values: impl IntoIterator<Item = &'a [u8]>) -> Option<Vec<u8>> {
+    let mut out: Option<Vec<u8>> = None;
+    for v in values {
+        match &mut out {
+            None => out = Some(v.to_vec()),
+            Some(joined) => {
+                joined.extend_from_slice(b", ");
+                joined.extend_from_slice(v);
+            }
+        }
+    }
+    out
+}
+
+/// Most characters of a client's value an error message repeats.
+const ECHO_MAX: usize = 64;
+
+/// `value` quoted for an error message, cut after [`ECHO_MAX`] characters: an error must not
+/// echo a 10 KB header back.
+fn quote_capped(value: &str) -> String {
+    match value.char_indices().nth(ECHO_MAX) {
+        None => format!("{value:?}"),
+        Some((cut, _)) => format!("{:?}… ({} bytes)", &value[..cut], value.len()),
+    }
 }
 
 /// The sequence number a subscriber of stream `id` resumes after, given the stream's last one:
@@ -104,6 +145,34 @@ pub fn query_param(query: &str, name: &str) -> Option<String> {
 /// A stream id from a path: anything that cannot be one is simply not found.
 pub fn stream_id(id: &str) -> Result<&str, ApiError> {
     ssekit_events::validate_stream_id(id).map_err(|_| ApiError::unknown_stream())?;
+    Ok(id)
+}
+
+/// A path segment as the client sent it (percent-encoded), decoded once, as every front end
+/// does before routing on it: `gen%5Fa` is `gen_a`. `None` when it does not decode to UTF-8
+/// text, which no id or file name can be.
+///
+/// ```
+/// assert_eq!(ssekit_api::path_segment("gen%5Fa").as_deref(), Some("gen_a"));
+/// assert_eq!(ssekit_api::path_segment("%ff"), None);
+/// ```
+pub fn path_segment(raw: &str) -> Option<String> {
+    percent_encoding::percent_decode_str(raw)
+        .decode_utf8()
+        .ok()
+        .map(|s| s.into_owned())
+}
+
+/// A stream id from a raw (percent-encoded) path segment: decoded, then checked like
+/// [`stream_id`].
+///
+/// ```
+/// assert_eq!(ssekit_api::stream_id_in_path("gen%5Fa").unwrap(), "gen_a");
+/// assert_eq!(ssekit_api::stream_id_in_path("%ff").unwrap_err().status(), 404);
+/// ```
+pub fn stream_id_in_path(raw: &str) -> Result<String, ApiError> {
+    let id = path_segment(raw).ok_or_else(ApiError::unknown_stream)?;
+    stream_id(&id)?;
     Ok(id)
 }
 
@@ -233,5 +302,42 @@ impl GenerationSpec {
             request.insert(name.to_owned(), value);
         }
         Self::from_request(Value::Object(request), pipelines)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_repeats_at_most_a_few_dozen_characters_of_a_hostile_id() {
+        let huge = "x".repeat(10_000);
+        let err = last_event_id(Some(huge.as_bytes()), "").unwrap_err();
+        assert_eq!(err.code(), "invalid_last_event_id");
+        assert!(err.body().len() < 300, "{}", err.body());
+        let from_query = last_event_id(None, &format!("lastEventId={huge}")).unwrap_err();
+        assert!(from_query.body().len() < 300);
+    }
+
+    #[test]
+    fn repeated_headers_are_joined_then_refused() {
+        let joined = join_header_values([&b"s:1"[..], &b"s:2"[..]]).unwrap();
+        assert_eq!(joined, b"s:1, s:2");
+        let err = last_event_id(Some(&joined), "").unwrap_err();
+        assert_eq!(err.status(), 400);
+        assert_eq!(
+            err.body(),
+            r#"{"error":{"code":"invalid_last_event_id","message":"several Last-Event-ID values were sent; send one"}}"#
+        );
+        assert_eq!(join_header_values(std::iter::empty()), None);
+        assert_eq!(join_header_values([&b"s:1"[..]]).unwrap(), b"s:1");
+    }
+
+    #[test]
+    fn path_segments_decode_once() {
+        assert_eq!(path_segment("gen%5Fa").as_deref(), Some("gen_a"));
+        assert_eq!(path_segment("a%2525").as_deref(), Some("a%25"));
+        assert_eq!(stream_id_in_path("gen%2Fa").unwrap_err().status(), 404);
+        assert_eq!(stream_id_in_path("%ff%fe").unwrap_err().status(), 404);
     }
 }
