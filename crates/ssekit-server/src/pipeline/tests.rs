@@ -41,7 +41,7 @@ async fn every_emitted_event_is_stored_in_order_and_the_stream_ends() {
     let spec = demo(0);
     let id = start(&state, spec).await.unwrap();
     let meta = finished(&state, &id).await;
-    let events = state.store.read(&id, 0, 1000).await.unwrap();
+    let events = state.store.read(&id, 0, 1000, usize::MAX).await.unwrap();
     assert_eq!(events.len() as u64, ssekit_demo::event_count(3));
     assert_eq!(meta.last_seq, events.len() as u64);
     for (i, e) in events.iter().enumerate() {
@@ -67,7 +67,7 @@ async fn a_failing_store_stops_the_pipeline_and_ends_its_stream_with_a_store_err
     let spec = demo(1);
     let id = start(&state, spec).await.unwrap();
     finished(&state, &id).await;
-    let events = state.store.read(&id, 0, 1000).await.unwrap();
+    let events = state.store.read(&id, 0, 1000, usize::MAX).await.unwrap();
     for (i, e) in events.iter().enumerate() {
         assert_eq!(e.seq, i as u64 + 1);
     }

@@ -99,11 +99,21 @@ impl Store for MemoryStore {
         id: &str,
         after: u64,
         limit: usize,
+        max_bytes: usize,
     ) -> Result<Vec<Arc<StoredEvent>>, StoreError> {
         self.with_log(id, |log| {
             let start = (after as usize).min(log.events.len());
-            let end = start.saturating_add(limit).min(log.events.len());
-            Ok(log.events[start..end].to_vec())
+            let (mut bytes, max_bytes) = (0, max_bytes.max(1));
+            Ok(log.events[start..]
+                .iter()
+                .take(limit)
+                .take_while(|e| {
+                    let more = bytes < max_bytes;
+                    bytes += e.frame.len();
+                    more
+                })
+                .cloned()
+                .collect())
         })
     }
 

@@ -121,12 +121,15 @@ pub trait Store: Send + Sync + 'static {
         events: Vec<Event>,
     ) -> Result<Vec<Arc<StoredEvent>>, StoreError>;
 
-    /// Up to `limit` events after position `after`, in order.
+    /// Up to `limit` events after position `after`, in order, and no more once their frames
+    /// reach `max_bytes` (the page still holds at least one event, whatever its size): a page is
+    /// what a reader holds at once, so it is bounded in bytes, not only in events.
     async fn read(
         &self,
         id: &str,
         after: u64,
         limit: usize,
+        max_bytes: usize,
     ) -> Result<Vec<Arc<StoredEvent>>, StoreError>;
 
     /// The live tail: every append from now on, one ring entry per append. Subscribe first, then

@@ -293,6 +293,7 @@ impl Store for SqliteStore {
         id: &str,
         after: u64,
         limit: usize,
+        max_bytes: usize,
     ) -> Result<Vec<Arc<StoredEvent>>, StoreError> {
         let id = id.to_owned();
         self.read_with(move |conn| {
@@ -307,14 +308,20 @@ impl Store for SqliteStore {
                 .query(params![id, after as i64, limit as i64])
                 .map_err(backend)?;
             let mut out = Vec::with_capacity(limit.min(1024));
-            while let Some(row) = rows.next().map_err(backend)? {
+            let (mut bytes, max_bytes) = (0, max_bytes.max(1));
+            while bytes < max_bytes {
+                let Some(row) = rows.next().map_err(backend)? else {
+                    break;
+                };
                 let seq = row.get::<_, i64>(0).map_err(backend)? as u64;
                 let name = row.get_ref(1).and_then(|v| Ok(v.as_str()?)).map_err(backend)?;
                 let data = row.get_ref(2).and_then(|v| Ok(v.as_str()?)).map_err(backend)?;
                 let terminal = row.get::<_, i64>(3).map_err(backend)? != 0;
                 let kind = EventName::parse(name)
                     .ok_or_else(|| StoreError::Corrupt(format!("event name {name:?}")))?;
-                out.push(Arc::new(StoredEvent::encode(&id, seq, kind, data, terminal)));
+                let event = StoredEvent::encode(&id, seq, kind, data, terminal);
+                bytes += event.frame.len();
+                out.push(Arc::new(event));
             }
             drop(rows);
             if out.is_empty() {

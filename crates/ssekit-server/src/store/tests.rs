@@ -42,16 +42,29 @@ async fn appends_in_order_without_gaps(store: Arc<dyn Store>) {
         a.iter().chain(&b).map(|e| e.seq).collect::<Vec<_>>(),
         [1, 2, 3]
     );
-    let all = store.read("s1", 0, 100).await.unwrap();
+    let all = store.read("s1", 0, 100, usize::MAX).await.unwrap();
     assert_eq!(all.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 2, 3]);
     assert_eq!(
         &all[0].frame[..],
         b"id: s1:1\nevent: reasoning-step\ndata: {\"step\":1,\"content\":\"step 1\"}\n\n"
     );
     assert_eq!(all[2].event().unwrap(), step(3));
-    let tail = store.read("s1", 1, 1).await.unwrap();
+    let tail = store.read("s1", 1, 1, usize::MAX).await.unwrap();
     assert_eq!(tail.iter().map(|e| e.seq).collect::<Vec<_>>(), [2]);
-    assert!(store.read("s1", 3, 10).await.unwrap().is_empty());
+    assert!(store
+        .read("s1", 3, 10, usize::MAX)
+        .await
+        .unwrap()
+        .is_empty());
+    // A page ends once its frames reach the byte bound, and holds one event whatever its size.
+    let seqs = |page: Vec<Arc<StoredEvent>>| page.iter().map(|e| e.seq).collect::<Vec<_>>();
+    let len = all[0].frame.len();
+    assert_eq!(
+        seqs(store.read("s1", 0, 100, len + 1).await.unwrap()),
+        [1, 2]
+    );
+    assert_eq!(seqs(store.read("s1", 0, 100, len).await.unwrap()), [1]);
+    assert_eq!(seqs(store.read("s1", 0, 100, 0).await.unwrap()), [1]);
     assert_eq!(store.meta("s1").await.unwrap().last_seq, 3);
     assert!(matches!(
         store.append("nope", vec![step(1)]).await,
@@ -70,7 +83,11 @@ async fn terminal_event_ends_the_stream(store: Arc<dyn Store>) {
         store.append("s2", vec![done(), step(1)]).await,
         Err(StoreError::Finished)
     ));
-    assert!(store.read("s2", 0, 10).await.unwrap().is_empty());
+    assert!(store
+        .read("s2", 0, 10, usize::MAX)
+        .await
+        .unwrap()
+        .is_empty());
     let stored = store.append("s2", vec![step(1), done()]).await.unwrap();
     assert!(stored[1].terminal);
     assert!(matches!(
@@ -107,7 +124,7 @@ async fn expiry_removes_finished_streams_only(store: Arc<dyn Store>) {
     assert_eq!(store.expire(now_ms() + 1000).await.unwrap(), 1);
     assert!(matches!(store.meta("old").await, Err(StoreError::Expired)));
     assert!(matches!(
-        store.read("old", 0, 10).await,
+        store.read("old", 0, 10, usize::MAX).await,
         Err(StoreError::Expired)
     ));
     assert_eq!(store.meta("live").await.unwrap().last_seq, 1);
@@ -128,7 +145,7 @@ async fn concurrent_appends_keep_positions_unique(store: Arc<dyn Store>) {
     for t in tasks {
         t.await.unwrap();
     }
-    let all = store.read("s5", 0, 1000).await.unwrap();
+    let all = store.read("s5", 0, 1000, usize::MAX).await.unwrap();
     assert_eq!(
         all.iter().map(|e| e.seq).collect::<Vec<_>>(),
         (1..=400).collect::<Vec<_>>()
@@ -168,7 +185,7 @@ async fn sqlite_survives_reopening() {
         store.append("d", vec![step(1), step(2)]).await.unwrap();
     }
     let store = SqliteStore::open(&path, 64).unwrap();
-    assert_eq!(store.read("d", 0, 10).await.unwrap().len(), 2);
+    assert_eq!(store.read("d", 0, 10, usize::MAX).await.unwrap().len(), 2);
     assert_eq!(store.running().await.unwrap().len(), 1);
     // Positions continue where they were.
     assert_eq!(store.append("d", vec![step(3)]).await.unwrap()[0].seq, 3);
@@ -211,11 +228,15 @@ async fn sqlite_a_write_failing_halfway_harms_no_other_request() {
     }
     for i in 0..50 {
         let id = format!("ok{i}");
-        assert_eq!(store.read(&id, 0, 10).await.unwrap().len(), 2);
+        assert_eq!(store.read(&id, 0, 10, usize::MAX).await.unwrap().len(), 2);
         assert_eq!(store.meta(&id).await.unwrap().last_seq, 2);
     }
     // Nothing of the torn request stays, and the stream goes on from where it was.
-    assert!(store.read("torn", 0, 10).await.unwrap().is_empty());
+    assert!(store
+        .read("torn", 0, 10, usize::MAX)
+        .await
+        .unwrap()
+        .is_empty());
     assert_eq!(store.meta("torn").await.unwrap().last_seq, 0);
     assert_eq!(store.append("torn", vec![step(1)]).await.unwrap()[0].seq, 1);
 }
