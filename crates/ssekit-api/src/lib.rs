@@ -33,11 +33,12 @@ pub use stream::{
     ID_RANDOM_BYTES,
 };
 
-/// The response headers of every event stream, besides CORS.
+/// The response headers of every event stream, besides CORS. No `Connection`: only an HTTP/1.1
+/// response may say `keep-alive` (an HTTP/1.0 stream ends by closing the connection), so each
+/// front end adds it by the request's version; the Worker's runtime manages it alone.
 pub const STREAM_HEADERS: &[(&str, &str)] = &[
     ("content-type", "text/event-stream"),
     ("cache-control", "no-cache"),
-    ("connection", "keep-alive"),
     // nginx (and proxies that follow it) would otherwise buffer the whole response.
     ("x-accel-buffering", "no"),
 ];

@@ -28,6 +28,10 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
+/// The request-head classifier, for `fuzz/fuzz_targets/head.rs`; not an API.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub use connection::fuzz_classify;
 pub use error::ApiError;
 use metrics::Metrics;
 use pipeline::Runner;
@@ -71,8 +75,15 @@ pub struct Config {
     pub retention: Duration,
     /// Largest request body, in bytes.
     pub max_body: usize,
-    /// Most SSE connections open at once; more get 503 with `Retry-After`.
+    /// Most connections open at once, of any kind (capped at what the descriptor limit allows);
+    /// more are answered 503 with `Retry-After` and closed.
     pub max_connections: usize,
+    /// How long a request head may take, counted from the accept or from the end of the previous
+    /// response on the connection (so it also bounds an idle keep-alive connection). Over it: `408`
+    /// if part of a head came, else the connection just closes.
+    pub header_timeout: Duration,
+    /// How long a request body may take to arrive in full. Over it: `408`, and the connection closes.
+    pub body_timeout: Duration,
     /// Appends each stream's live ring keeps (about 40 bytes each, for streams with
     /// subscribers); a subscriber further behind reads what it missed from the store.
     pub subscriber_buffer: usize,
@@ -96,6 +107,8 @@ impl Default for Config {
             retention: Duration::from_secs(3600),
             max_body: 1024 * 1024,
             max_connections: 20_000,
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(30),
             subscriber_buffer: 256,
             stall_timeout: Duration::from_secs(30),
             exec_pipelines: BTreeMap::new(),
@@ -185,10 +198,11 @@ pub async fn listen(addr: &str) -> std::io::Result<tokio::net::TcpListener> {
 /// Serves the API on `listener` until `shutdown` completes, then ends open streams, interrupts
 /// running pipelines (their streams end with a recoverable `interrupted` error) and returns.
 pub async fn serve(
-    config: Config,
+    mut config: Config,
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    config.max_connections = cap_connections(config.max_connections);
     let store = open_store(&config).map_err(std::io::Error::other)?;
     let state = AppState::new(config, store);
     let token = state.shutdown.clone();
@@ -217,6 +231,31 @@ pub async fn serve(
     }
     state.runner.shutdown(&state).await;
     Ok(())
+}
+
+/// Descriptors kept back from `--max-connections` for everything else the process opens: the
+/// listener, the SQLite files (a writer, four readers, a checkpointer, each with its WAL and
+/// shared memory), exec pipelines' pipes, and a refused connection's brief answer.
+const RESERVED_FDS: u64 = 128;
+
+/// `wanted`, lowered to what the descriptor limit leaves for connections: past it `accept`
+/// fails, and nobody, not even `/healthz`, gets an answer; under it a client over the limit is
+/// told `503` and when to retry.
+fn cap_connections(wanted: usize) -> usize {
+    let Ok((soft, _)) = nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE)
+    else {
+        return wanted;
+    };
+    let room = soft.saturating_sub(RESERVED_FDS).max(16);
+    let room = usize::try_from(room).unwrap_or(usize::MAX);
+    if room < wanted {
+        tracing::warn!(
+            max_connections = room,
+            wanted,
+            "the descriptor limit (ulimit -n) leaves room for fewer connections than configured"
+        );
+    }
+    wanted.min(room)
 }
 
 /// Connections closed since the last release before memory is released again: a burst of

@@ -10,8 +10,10 @@ use prometheus_client::registry::Registry;
 /// The server's metrics.
 pub struct Metrics {
     registry: Registry,
-    /// Open SSE connections.
+    /// Open connections, of any kind: what `--max-connections` bounds.
     pub connections: Gauge,
+    /// Connections answered `503` because the server held `--max-connections` already.
+    pub refused_connections: Counter,
     /// Events appended to any stream.
     pub events_appended: Counter,
     /// Events written to subscribers.
@@ -33,6 +35,7 @@ impl Default for Metrics {
         let mut registry = Registry::with_prefix("ssekit");
         let m = Metrics {
             connections: Gauge::default(),
+            refused_connections: Counter::default(),
             events_appended: Counter::default(),
             events_delivered: Counter::default(),
             resumes: Counter::default(),
@@ -42,7 +45,12 @@ impl Default for Metrics {
             pipeline_duration: Histogram::new(exponential_buckets(0.01, 2.0, 16)),
             registry: Registry::default(),
         };
-        registry.register("connections", "Open SSE connections", m.connections.clone());
+        registry.register("connections", "Open connections", m.connections.clone());
+        registry.register(
+            "refused_connections",
+            "Connections refused with 503 over the connection limit",
+            m.refused_connections.clone(),
+        );
         registry.register(
             "events_appended",
             "Events appended to streams",

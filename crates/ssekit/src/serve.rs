@@ -36,9 +36,15 @@ pub struct ServeArgs {
     /// Largest request body, in bytes.
     #[arg(long, env = "SSEKIT_MAX_BODY", default_value_t = 1024 * 1024)]
     max_body: usize,
-    /// Most SSE connections open at once; more get 503 with Retry-After.
+    /// Most connections open at once, of any kind (lowered to what `ulimit -n` allows); more get 503 with Retry-After.
     #[arg(long, env = "SSEKIT_MAX_CONNECTIONS", default_value_t = 20_000)]
     max_connections: usize,
+    /// How long a request head may take, from the accept or the end of the previous response (so also how long a keep-alive connection may idle).
+    #[arg(long, env = "SSEKIT_HEADER_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
+    header_timeout: Duration,
+    /// How long a request body may take to arrive in full.
+    #[arg(long, env = "SSEKIT_BODY_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration)]
+    body_timeout: Duration,
     /// Appends each stream's live ring keeps; a subscriber further behind reads what it missed from the store.
     #[arg(long, env = "SSEKIT_SUBSCRIBER_BUFFER", default_value_t = 256)]
     subscriber_buffer: usize,
@@ -69,10 +75,13 @@ pub async fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         )
         .with_writer(std::io::stderr)
         .init();
-    if args.subscriber_buffer == 0 || args.max_connections == 0 || args.keepalive.is_zero() {
-        return Err(
-            "--subscriber-buffer, --max-connections and --keepalive must be more than 0".into(),
-        );
+    if args.subscriber_buffer == 0
+        || args.max_connections == 0
+        || args.keepalive.is_zero()
+        || args.header_timeout.is_zero()
+        || args.body_timeout.is_zero()
+    {
+        return Err("--subscriber-buffer, --max-connections, --keepalive, --header-timeout and --body-timeout must be more than 0".into());
     }
     let config = Config {
         store: args.store,
@@ -82,6 +91,8 @@ pub async fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         retention: args.retention,
         max_body: args.max_body,
         max_connections: args.max_connections,
+        header_timeout: args.header_timeout,
+        body_timeout: args.body_timeout,
         subscriber_buffer: args.subscriber_buffer,
         stall_timeout: args.stall_timeout,
         exec_pipelines: args.exec.into_iter().collect::<BTreeMap<_, _>>(),

@@ -1,18 +1,26 @@
 //! Reading and classifying a request head: is it a subscription we serve directly?
+//!
+//! Every connection's first request head is read here, whichever front end then serves it, so
+//! the rules for heads (how long, how large, how malformed) are checked in one place.
 
 use std::time::Duration;
 
+use axum::http::StatusCode;
 use tokio::io::{AsyncRead, AsyncReadExt};
 
-/// Largest request head we read ourselves; hyper answers anything larger.
-const MAX_HEAD: usize = 16 * 1024;
-/// How long a client may take to send its request head.
-pub const HEAD_TIMEOUT: Duration = Duration::from_secs(30);
+use crate::error::ApiError;
+
+/// Largest request head, in bytes; hyper is configured with the same bound for the requests it
+/// reads itself. Over it: `431`.
+pub const MAX_HEAD: usize = 32 * 1024;
+/// Most header lines in a head, hyper's own limit. Over it: `431`.
+const MAX_HEADERS: usize = 100;
 
 /// A subscription request, with the few headers it needs, copied out of the read buffer.
 pub struct SseRequest {
     pub route: SseRoute,
     pub query: String,
+    /// Every `Last-Event-ID` line, joined with ", " as hyper and the Worker's runtime join them.
     pub last_event_id: Option<Vec<u8>>,
     pub origin: Option<Vec<u8>>,
     /// The client asked to close the connection after this response.
@@ -21,7 +29,8 @@ pub struct SseRequest {
 
 /// The subscription routes.
 pub enum SseRoute {
-    /// `GET /v1/generations/{id}/events` or `GET /v1/streams/{id}/events`.
+    /// `GET /v1/generations/{id}/events` or `GET /v1/streams/{id}/events`, with the id as sent
+    /// (still percent-encoded).
     Events(String),
     /// `GET /v1/generate?…`.
     OneShot,
@@ -31,9 +40,12 @@ pub enum SseRoute {
 pub enum Head {
     /// A subscription: its head has been taken out of the buffer.
     Sse(SseRequest),
-    /// Anything else (or anything unusual): hyper serves it from the buffered bytes on.
+    /// Any other well-formed request: hyper serves it from the buffered bytes on.
     Other,
-    /// The client closed the connection (or sent nothing in time) before a whole head.
+    /// A head that is answered with an error and the connection closed: malformed, too large,
+    /// or not complete within the header timeout.
+    Refuse(ApiError),
+    /// The client closed the connection, or sent nothing, before a whole head.
     Closed,
 }
 
@@ -45,46 +57,73 @@ fn route(path: &str) -> Option<SseRoute> {
         .strip_prefix("/v1/generations/")
         .or_else(|| path.strip_prefix("/v1/streams/"))?;
     let id = rest.strip_suffix("/events")?;
-    (!id.contains('/')).then(|| SseRoute::Events(id.to_owned()))
+    (!id.is_empty() && !id.contains('/')).then(|| SseRoute::Events(id.to_owned()))
 }
 
-/// Reads until `buf` holds a whole request head and classifies it.
-pub async fn read<R: AsyncRead + Unpin>(io: &mut R, buf: &mut Vec<u8>) -> Head {
+fn too_large() -> ApiError {
+    ApiError::new(
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+        "headers_too_large",
+        format!("the request head is larger than {MAX_HEAD} bytes or {MAX_HEADERS} header lines"),
+    )
+}
+
+fn timed_out() -> ApiError {
+    ApiError::new(
+        StatusCode::REQUEST_TIMEOUT,
+        "request_timeout",
+        "the request head did not arrive in time",
+    )
+}
+
+fn malformed() -> ApiError {
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        "bad_request",
+        "the request head is malformed",
+    )
+}
+
+/// Reads until `buf` holds a whole request head and classifies it. The head must be complete
+/// within `timeout` of the call: from the accept, or from the end of the previous response — as
+/// hyper counts its header timeout, so an idle keep-alive connection is bounded the same way.
+pub async fn read<R: AsyncRead + Unpin>(io: &mut R, buf: &mut Vec<u8>, timeout: Duration) -> Head {
     let read = async {
         loop {
             if let Some(head) = classify(buf) {
                 return head;
             }
             if buf.len() >= MAX_HEAD {
-                return Head::Other;
+                return Head::Refuse(too_large());
             }
-            buf.reserve(1024);
-            match io.read_buf(buf).await {
-                Ok(0) | Err(_) => {
-                    return if buf.is_empty() {
-                        Head::Closed
-                    } else {
-                        Head::Other
-                    }
-                }
+            // Never read past the bound: what a client may make us hold is MAX_HEAD.
+            let room = (MAX_HEAD - buf.len()).min(4096);
+            buf.reserve(room);
+            match (&mut *io).take(room as u64).read_buf(buf).await {
+                // A client that leaves mid-head gets no answer: nobody would read it.
+                Ok(0) | Err(_) => return Head::Closed,
                 Ok(_) => {}
             }
         }
     };
-    tokio::time::timeout(HEAD_TIMEOUT, read)
-        .await
-        .unwrap_or(Head::Closed)
+    match tokio::time::timeout(timeout, read).await {
+        Ok(head) => head,
+        Err(_) if buf.is_empty() => Head::Closed,
+        Err(_) => Head::Refuse(timed_out()),
+    }
 }
 
-/// `None` while the head is incomplete.
-fn classify(buf: &mut Vec<u8>) -> Option<Head> {
-    let mut headers = [httparse::EMPTY_HEADER; 32];
+/// Classifies a request head (`None` while it is incomplete): a subscription, taken out of
+/// `buf`; anything else well-formed, left in `buf` for hyper; or an error to answer.
+pub fn classify(buf: &mut Vec<u8>) -> Option<Head> {
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut req = httparse::Request::new(&mut headers);
     let len = match req.parse(buf) {
         Ok(httparse::Status::Complete(len)) => len,
         Ok(httparse::Status::Partial) => return None,
-        // Malformed or unusual: hyper gives the proper answer.
-        Err(_) => return Some(Head::Other),
+        Err(httparse::Error::TooManyHeaders) => return Some(Head::Refuse(too_large())),
+        // hyper parses with httparse too and would refuse the same head, with a bare 400.
+        Err(_) => return Some(Head::Refuse(malformed())),
     };
     if req.method != Some("GET") || req.version != Some(1) {
         return Some(Head::Other);
@@ -94,6 +133,7 @@ fn classify(buf: &mut Vec<u8>) -> Option<Head> {
     let Some(route) = route(path) else {
         return Some(Head::Other);
     };
+    let mut last_event_id: Vec<&[u8]> = Vec::new();
     let mut sse = SseRequest {
         route,
         query: query.to_owned(),
@@ -104,7 +144,7 @@ fn classify(buf: &mut Vec<u8>) -> Option<Head> {
     for h in req.headers.iter() {
         let name = h.name;
         if name.eq_ignore_ascii_case("last-event-id") {
-            sse.last_event_id = Some(h.value.to_vec());
+            last_event_id.push(h.value);
         } else if name.eq_ignore_ascii_case("origin") {
             sse.origin = Some(h.value.to_vec());
         } else if name.eq_ignore_ascii_case("connection") {
@@ -118,6 +158,7 @@ fn classify(buf: &mut Vec<u8>) -> Option<Head> {
             return Some(Head::Other);
         }
     }
+    sse.last_event_id = ssekit_api::join_header_values(last_event_id);
     buf.drain(..len);
     Some(Head::Sse(sse))
 }
@@ -160,12 +201,70 @@ mod tests {
             "GET / HTTP/1.1\r\n\r\n",
             "GET /v1/generations/g/events HTTP/1.0\r\n\r\n",
             "GET /v1/generations/g/events HTTP/1.1\r\nContent-Length: 5\r\n\r\n",
-            "BAD\r\n\r\n",
+            "HEAD /v1/generations/g/events HTTP/1.1\r\n\r\n",
         ] {
             assert!(
                 matches!(classify_str(other), Some(Head::Other)),
                 "{other:?}"
             );
         }
+        let many = format!("GET / HTTP/1.1\r\n{}\r\n", "X: y\r\n".repeat(101));
+        for (bad, status) in [
+            ("BAD\r\n\r\n", 400),
+            ("GET / HTTP/2.0\r\n\r\n", 400),
+            ("GET /\x01 HTTP/1.1\r\n\r\n", 400),
+            (many.as_str(), 431),
+        ] {
+            let Some(Head::Refuse(e)) = classify_str(bad) else {
+                panic!("{bad:?} is refused")
+            };
+            assert_eq!(e.status(), status, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn repeated_last_event_id_lines_are_joined_as_hyper_joins_them() {
+        let Some(Head::Sse(r)) = classify_str(
+            "GET /v1/streams/s/events HTTP/1.1\r\nLast-Event-ID: s:3\r\nlast-event-id: s:16\r\n\r\n",
+        ) else {
+            panic!()
+        };
+        assert_eq!(r.last_event_id.as_deref(), Some(&b"s:3, s:16"[..]));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_head_must_be_complete_within_the_timeout_and_the_size_bound() {
+        use tokio::io::AsyncWriteExt;
+        let t = Duration::from_secs(10);
+        // Half a head, then silence: 408 once the timeout passes (the clock is paused).
+        let (mut client, mut server) = tokio::io::duplex(64 * 1024);
+        client
+            .write_all(b"GET / HTTP/1.1\r\nX-Pad: aaa")
+            .await
+            .unwrap();
+        let mut buf = Vec::new();
+        let Head::Refuse(e) = read(&mut server, &mut buf, t).await else {
+            panic!("a half head times out")
+        };
+        assert_eq!(e.status(), 408);
+        // Nothing at all: closed without an answer.
+        let (_client, mut server) = tokio::io::duplex(1024);
+        assert!(matches!(
+            read(&mut server, &mut Vec::new(), t).await,
+            Head::Closed
+        ));
+        // An endless header line: 431 after MAX_HEAD bytes, never more held.
+        let (mut client, mut server) = tokio::io::duplex(256 * 1024);
+        client
+            .write_all(b"GET / HTTP/1.1\r\nX-Pad: ")
+            .await
+            .unwrap();
+        client.write_all(&vec![b'a'; 100 * 1024]).await.unwrap();
+        let mut buf = Vec::new();
+        let Head::Refuse(e) = read(&mut server, &mut buf, t).await else {
+            panic!("an oversized head is refused")
+        };
+        assert_eq!(e.status(), 431);
+        assert!(buf.len() <= MAX_HEAD);
     }
 }

@@ -15,12 +15,15 @@ mod stall;
 use std::pin::pin;
 use std::time::Duration;
 
+use axum::http::StatusCode;
 use axum::Router;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_util::task::TaskTracker;
 
+use crate::error::ApiError;
 use crate::AppState;
 use head::Head;
 use rewind::Rewind;
@@ -29,7 +32,14 @@ use stall::StallGuard;
 /// How long shutdown waits for open connections to finish.
 const DRAIN: Duration = Duration::from_secs(10);
 
+/// How long a refused connection is given to take its `503` before it is closed.
+const REFUSE_GRACE: Duration = Duration::from_secs(1);
+
 /// Accepts connections until shutdown, then waits (a while) for open ones to end.
+///
+/// Every accepted connection counts against `--max-connections`, whatever it turns out to be:
+/// one over the limit is answered `503` with `Retry-After` and closed at once, so connections
+/// that never finish a request cannot take the descriptors the server needs.
 pub async fn serve(state: AppState, listener: TcpListener, router: Router) {
     let tracker = TaskTracker::new();
     loop {
@@ -46,7 +56,10 @@ pub async fn serve(state: AppState, listener: TcpListener, router: Router) {
                 continue;
             }
         };
-        tracker.spawn(connection(state.clone(), router.clone(), tcp));
+        match Open::acquire(&state) {
+            Some(open) => tracker.spawn(connection(state.clone(), router.clone(), tcp, open)),
+            None => tracker.spawn(refuse(state.clone(), tcp)),
+        };
     }
     tracker.close();
     if tokio::time::timeout(DRAIN, tracker.wait()).await.is_err() {
@@ -54,7 +67,52 @@ pub async fn serve(state: AppState, listener: TcpListener, router: Router) {
     }
 }
 
-async fn connection(state: AppState, router: Router, tcp: TcpStream) {
+/// Counts an open connection for as long as it lives.
+struct Open(AppState);
+
+impl Open {
+    fn acquire(state: &AppState) -> Option<Self> {
+        let open = state.metrics.connections.inc();
+        if open as usize >= state.config.max_connections {
+            state.metrics.connections.dec();
+            return None;
+        }
+        Some(Self(state.clone()))
+    }
+}
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        self.0.metrics.connections.dec();
+    }
+}
+
+/// Answers a connection over the limit: `503` with `Retry-After`, then close. The request is
+/// not read (the answer is the same for any); what arrives within a second is drained so the
+/// close does not reset the connection before the client has read the answer.
+async fn refuse(state: AppState, mut tcp: TcpStream) {
+    state.metrics.refused_connections.inc();
+    let _ = tokio::time::timeout(REFUSE_GRACE, async {
+        let e = ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "too_many_connections",
+            "the server holds as many connections as it may; retry shortly",
+        )
+        .retry_after(1);
+        if respond::write_error(&mut tcp, &e, &[], false)
+            .await
+            .is_err()
+        {
+            return;
+        }
+        let _ = tcp.shutdown().await;
+        let mut sink = [0u8; 1024];
+        while matches!(tcp.read(&mut sink).await, Ok(n) if n > 0) {}
+    })
+    .await;
+}
+
+async fn connection(state: AppState, router: Router, tcp: TcpStream, _open: Open) {
     // Events are small and must leave at once.
     let _ = tcp.set_nodelay(true);
     let mut io = StallGuard::new(
@@ -64,8 +122,12 @@ async fn connection(state: AppState, router: Router, tcp: TcpStream) {
     );
     let mut buf = Vec::new();
     loop {
-        match head::read(&mut io, &mut buf).await {
+        match head::read(&mut io, &mut buf, state.config.header_timeout).await {
             Head::Closed => return,
+            Head::Refuse(e) => {
+                let _ = respond::write_error(&mut io, &e, &[], false).await;
+                return;
+            }
             Head::Sse(req) => {
                 if buf.is_empty() {
                     // Nothing pipelined behind the request: hold no buffer while streaming.
@@ -79,7 +141,13 @@ async fn connection(state: AppState, router: Router, tcp: TcpStream) {
         }
     }
     let io = TokioIo::new(Rewind::new(buf, io));
+    // hyper's header timeout only runs with a timer. It counts from when hyper starts waiting
+    // for a head, so it also closes a keep-alive connection left idle. Its buffer bound is the
+    // largest head it reads and what it queues of a response to a client that does not read.
     let mut conn = pin!(hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(state.config.header_timeout)
+        .max_buf_size(head::MAX_HEAD)
         .serve_connection(io, TowerToHyperService::new(router))
         .with_upgrades());
     tokio::select! {
@@ -88,5 +156,22 @@ async fn connection(state: AppState, router: Router, tcp: TcpStream) {
             conn.as_mut().graceful_shutdown();
             let _ = conn.await;
         }
+    }
+}
+
+/// Classifies one request head, for the fuzz target: must never panic, whatever the bytes.
+#[cfg(feature = "fuzzing")]
+pub fn fuzz_classify(data: &[u8]) {
+    let mut buf = data.to_vec();
+    let before = buf.len();
+    if let Some(Head::Sse(req)) = head::classify(&mut buf) {
+        assert!(
+            buf.len() < before,
+            "a subscription's head is taken out of the buffer"
+        );
+        if let head::SseRoute::Events(raw) = &req.route {
+            let _ = ssekit_api::stream_id_in_path(raw);
+        }
+        let _ = crate::extract::last_event_id(req.last_event_id.as_deref(), &req.query);
     }
 }

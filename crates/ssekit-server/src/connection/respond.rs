@@ -28,7 +28,7 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
     let opened = async {
         let last = last_event_id(req.last_event_id.as_deref(), &req.query)?;
         let id = match &req.route {
-            SseRoute::Events(id) => ssekit_api::stream_id(id)?.to_owned(),
+            SseRoute::Events(raw) => ssekit_api::stream_id_in_path(raw)?,
             SseRoute::OneShot => one_shot_stream(state, last.as_ref(), &req.query).await?,
         };
         sse::open(state, &id, last).await
@@ -43,11 +43,7 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
         }
         Ok(Opened::Stream(sub)) => sub,
     };
-    let mut extra: Vec<(&str, &str)> = sse::HEADERS
-        .iter()
-        .filter(|(n, _)| *n != "connection")
-        .copied()
-        .collect();
+    let mut extra: Vec<(&str, &str)> = sse::HEADERS.to_vec();
     extra.push(("transfer-encoding", "chunked"));
     let head = response_head(StatusCode::OK, &cors, &extra, keep);
     if io.write_all(&head).await.is_err() {
@@ -121,7 +117,7 @@ fn chunk_size_line(len: usize, buf: &mut [u8; 18]) -> &[u8] {
     &buf[i..]
 }
 
-async fn write_error<S: AsyncWrite + Unpin>(
+pub async fn write_error<S: AsyncWrite + Unpin>(
     io: &mut S,
     e: &ApiError,
     cors: &[(&'static str, String)],

@@ -1,11 +1,11 @@
 //! The demo page and the built web client, embedded in the binary so `cargo run` needs no npm.
 
-use axum::extract::Path;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use ssekit_demo::page;
 
 use crate::error::ApiError;
+use crate::extract::PathParams;
 
 pub async fn index() -> impl IntoResponse {
     (
@@ -14,7 +14,8 @@ pub async fn index() -> impl IntoResponse {
     )
 }
 
-pub async fn asset(Path(file): Path<String>) -> Result<Response, ApiError> {
+pub async fn asset(path: Result<PathParams, ApiError>) -> Result<Response, ApiError> {
+    let file = path.map_err(|_| ApiError::unknown_asset())?.first();
     let (content_type, body) = page::asset(&file).ok_or_else(ApiError::unknown_asset)?;
     Ok((
         [

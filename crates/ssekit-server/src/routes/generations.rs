@@ -1,7 +1,7 @@
 //! Generations: create, stream, the one-shot endpoint, snapshot, cancel, images, document.
 
-use axum::extract::{Path, RawQuery, Request, State};
-use axum::http::{header, StatusCode};
+use axum::extract::{RawQuery, Request, State};
+use axum::http::{header, StatusCode, Version};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::Value;
@@ -9,7 +9,7 @@ use ssekit_api::stream_id;
 use ssekit_events::{Event, EventId, Snapshot, STAGE_CANCELLED};
 
 use crate::error::ApiError;
-use crate::extract::{parse_json, read_body, LastEventId};
+use crate::extract::{parse_json, read_body, LastEventId, PathParams};
 use crate::pipeline::{self, GenerationSpec};
 use crate::store::{StoreError, StreamMeta};
 use crate::{sse, AppState};
@@ -18,7 +18,7 @@ pub use ssekit_api::urls;
 
 /// `POST /v1/generations`
 pub async fn create(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
-    let body = read_body(req, state.config.max_body).await?;
+    let body = read_body(req, &state.config).await?;
     let request: Value = parse_json(&body)?;
     let spec = GenerationSpec::from_request(request, &pipeline::pipelines(&state.config))?;
     let id = pipeline::start(&state, spec).await?;
@@ -34,11 +34,12 @@ pub async fn create(State(state): State<AppState>, req: Request) -> Result<Respo
 /// with a `Last-Event-ID`, resumes the generation that id names and starts nothing.
 pub async fn one_shot(
     State(state): State<AppState>,
+    version: Version,
     LastEventId(last): LastEventId,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let id = one_shot_stream(&state, last.as_ref(), query.as_deref().unwrap_or("")).await?;
-    sse::subscribe(&state, &id, last).await
+    sse::subscribe(&state, &id, last, version).await
 }
 
 /// The stream the one-shot endpoint serves: the one `last` names, or a new generation made
@@ -58,10 +59,12 @@ pub async fn one_shot_stream(
 /// `GET /v1/generations/{id}/events` (and `GET /v1/streams/{id}/events`)
 pub async fn events(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    version: Version,
+    path: PathParams,
     LastEventId(last): LastEventId,
 ) -> Result<Response, ApiError> {
-    sse::subscribe(&state, stream_id(&id)?, last).await
+    let id = path.first();
+    sse::subscribe(&state, stream_id(&id)?, last, version).await
 }
 
 /// Folds a stream's events into its snapshot.
@@ -69,7 +72,10 @@ pub async fn fold(state: &AppState, meta: &StreamMeta) -> Result<Snapshot, ApiEr
     let mut snapshot = Snapshot::default();
     let mut after = 0;
     loop {
-        let page = state.store.read(&meta.id, after, 1024).await?;
+        let page = state
+            .store
+            .read(&meta.id, after, sse::PAGE, sse::PAGE_BYTES)
+            .await?;
         let Some(last) = page.last() else { break };
         after = last.seq;
         for stored in &page {
@@ -82,8 +88,9 @@ pub async fn fold(state: &AppState, meta: &StreamMeta) -> Result<Snapshot, ApiEr
 /// `GET /v1/generations/{id}`
 pub async fn snapshot(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    path: PathParams,
 ) -> Result<Response, ApiError> {
+    let id = path.first();
     let meta = state.store.meta(stream_id(&id)?).await?;
     let snap = fold(&state, &meta).await?;
     let body = ssekit_api::snapshot_body(&meta, &snap);
@@ -91,10 +98,8 @@ pub async fn snapshot(
 }
 
 /// `DELETE /v1/generations/{id}`: stops the pipeline; the stream ends with the cancel `error`.
-pub async fn cancel(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
+pub async fn cancel(State(state): State<AppState>, path: PathParams) -> Result<Response, ApiError> {
+    let id = path.first();
     let meta = state.store.meta(stream_id(&id)?).await?;
     meta.check_cancellable()?;
     let cancelled = Event::fatal(STAGE_CANCELLED, "the generation was cancelled");
@@ -112,8 +117,9 @@ pub async fn cancel(
 /// `GET /v1/generations/{id}/images/{image}`: the demo pipeline's images.
 pub async fn image(
     State(state): State<AppState>,
-    Path((id, image)): Path<(String, String)>,
+    PathParams(params): PathParams,
 ) -> Result<Response, ApiError> {
+    let [id, image] = <[String; 2]>::try_from(params).map_err(|_| ApiError::unknown_stream())?;
     let meta = state.store.meta(stream_id(&id)?).await?;
     let svg = ssekit_api::image_svg(&meta, &image)?;
     Ok((
@@ -129,8 +135,9 @@ pub async fn image(
 /// `GET /v1/generations/{id}/document`: the document saved at `persist-complete`.
 pub async fn document(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    path: PathParams,
 ) -> Result<Response, ApiError> {
+    let id = path.first();
     let meta = state.store.meta(stream_id(&id)?).await?;
     let snap = fold(&state, &meta).await?;
     let html = ssekit_api::document_html(&meta, &snap)?;

@@ -3,20 +3,20 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
-use axum::extract::{Path, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
 use crate::error::ApiError;
-use crate::extract::read_body;
+use crate::extract::{read_body, PathParams};
 use crate::pipeline::new_id;
 use crate::store::now_ms;
 use crate::AppState;
 
 /// `POST /v1/streams` → `201 {id, publishToken, eventsUrl, publishUrl}`
 pub async fn create(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
-    let body = read_body(req, state.config.max_body).await?;
+    let body = read_body(req, &state.config).await?;
     let (meta, answer) =
         ssekit_api::create_stream(&body, new_id("str_"), new_id("pub_"), now_ms())?;
     state.store.create(meta).await?;
@@ -27,9 +27,10 @@ pub async fn create(State(state): State<AppState>, req: Request) -> Result<Respo
 /// `{events: [{event, data}, …]}` → `201 {ids, lastEventId}`.
 pub async fn publish(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    path: PathParams,
     req: Request,
 ) -> Result<Response, ApiError> {
+    let id = path.first();
     let token = match state.tokens.get(ssekit_api::stream_id(&id)?) {
         Some(token) => token,
         None => {
@@ -42,7 +43,7 @@ pub async fn publish(
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
     ssekit_api::check_publish_token(authorization, &token)?;
-    let body = read_body(req, state.config.max_body).await?;
+    let body = read_body(req, &state.config).await?;
     let events = ssekit_api::publish_events(&body)?;
     let stored = match state.store.append(&id, events).await {
         Ok(stored) => stored,
