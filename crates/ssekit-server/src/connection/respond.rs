@@ -38,14 +38,16 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
     let sub = match opened {
         Err(e) => return write_error(io, &e, &cors, keep).await.is_ok() && keep,
         Ok(Opened::NoContent) => {
-            let head = response_head(StatusCode::NO_CONTENT, &cors, &[], keep);
+            let head = response_head(StatusCode::NO_CONTENT, &cors, &[], plain(keep));
             return io.write_all(&head).await.is_ok() && keep;
         }
         Ok(Opened::Stream(sub)) => sub,
     };
     let mut extra: Vec<(&str, &str)> = sse::HEADERS.to_vec();
     extra.push(("transfer-encoding", "chunked"));
-    let head = response_head(StatusCode::OK, &cors, &extra, keep);
+    // A stream says keep-alive, as hyper's route says it for HTTP/1.1 (sse::subscribe).
+    let connection = Some(if keep { "keep-alive" } else { "close" });
+    let head = response_head(StatusCode::OK, &cors, &extra, connection);
     if io.write_all(&head).await.is_err() {
         return false;
     }
@@ -133,16 +135,22 @@ pub async fn write_error<S: AsyncWrite + Unpin>(
     if let Some(r) = &retry {
         extra.push(("retry-after", r.as_str()));
     }
-    let mut out = response_head(e.status(), cors, &extra, keep);
+    let mut out = response_head(e.status(), cors, &extra, plain(keep));
     out.extend_from_slice(body.as_bytes());
     io.write_all(&out).await
+}
+
+/// The `Connection` header of an answer that is not a stream, as hyper writes it to an HTTP/1.1
+/// request: none when the connection stays open, `close` when it closes.
+fn plain(keep: bool) -> Option<&'static str> {
+    (!keep).then_some("close")
 }
 
 fn response_head(
     status: StatusCode,
     cors: &[(&'static str, String)],
     extra: &[(&str, &str)],
-    keep: bool,
+    connection: Option<&str>,
 ) -> Vec<u8> {
     let mut out = Vec::with_capacity(256);
     out.extend_from_slice(
@@ -153,12 +161,12 @@ fn response_head(
         )
         .as_bytes(),
     );
-    let connection = if keep { "keep-alive" } else { "close" };
     let date = httpdate::fmt_http_date(std::time::SystemTime::now());
     let fields = extra
         .iter()
         .copied()
-        .chain([("connection", connection), ("date", date.as_str())])
+        .chain(connection.map(|c| ("connection", c)))
+        .chain([("date", date.as_str())])
         .chain(cors.iter().map(|(n, v)| (*n, v.as_str())));
     for (name, value) in fields {
         out.extend_from_slice(name.as_bytes());

@@ -1,0 +1,626 @@
+//! Hostile and imperfect clients, over raw TCP against the real binary (issue 14): every case
+//! asserts the status and the JSON error, then that the server still answers `/healthz` and that
+//! a control stream reads complete and gapless. `SSEKIT_TARGET=worker` runs the cases whose route
+//! exists there; the rest say why they are skipped.
+
+mod support;
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use ssekit_protocol::{Item, Parser};
+use support::*;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// A short timeout, so a test waits seconds, not the defaults' tens of seconds.
+const SHORT: &str = "1s";
+
+/// A response read off a raw socket.
+#[derive(Debug)]
+struct Response {
+    status: u16,
+    /// Header names lowercased, in order.
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Response {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The JSON error's code, checking the error's shape on the way.
+    fn error_code(&self) -> String {
+        assert_eq!(
+            self.header("content-type"),
+            Some("application/json"),
+            "{self:?}"
+        );
+        let body: Value = serde_json::from_slice(&self.body).expect("a JSON error body");
+        let message = body["error"]["message"].as_str().expect("a message");
+        assert!(!message.is_empty() && message.len() < 300, "{message}");
+        body["error"]["code"].as_str().expect("a code").to_string()
+    }
+
+    /// The ids of the events in an SSE body.
+    fn event_ids(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        Parser::new().feed(&self.body, &mut out);
+        out.into_iter()
+            .filter_map(|i| match i {
+                Item::Event(e) => Some(e.id),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+/// A raw connection, reading responses one at a time.
+struct Conn {
+    tcp: TcpStream,
+    buf: Vec<u8>,
+}
+
+impl Conn {
+    async fn open(server: &Server) -> Conn {
+        Conn {
+            tcp: TcpStream::connect(server.addr()).await.unwrap(),
+            buf: Vec::new(),
+        }
+    }
+
+    async fn send(&mut self, bytes: &[u8]) {
+        self.tcp.write_all(bytes).await.unwrap();
+    }
+
+    /// Reads more bytes; false at the end of the connection.
+    async fn fill(&mut self) -> bool {
+        let mut chunk = [0u8; 16 * 1024];
+        match tokio::time::timeout(PATIENCE, self.tcp.read(&mut chunk))
+            .await
+            .expect("the server answers or closes in time")
+        {
+            Ok(0) | Err(_) => false,
+            Ok(n) => {
+                self.buf.extend_from_slice(&chunk[..n]);
+                true
+            }
+        }
+    }
+
+    /// The next response (`None` if the connection ends first). A body is delimited as HTTP/1.1
+    /// says: Content-Length, chunked, else by the close.
+    async fn response(&mut self, head_request: bool) -> Option<Response> {
+        let end = loop {
+            if let Some(i) = self.buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                break i + 4;
+            }
+            if !self.fill().await {
+                assert!(self.buf.is_empty(), "a cut response: {:?}", self.buf);
+                return None;
+            }
+        };
+        let head = String::from_utf8(self.buf.drain(..end).collect()).unwrap();
+        let mut lines = head.split("\r\n");
+        let status = lines.next().unwrap().split(' ').nth(1).unwrap();
+        let status: u16 = status.parse().unwrap();
+        let headers: Vec<(String, String)> = lines
+            .filter(|l| !l.is_empty())
+            .map(|l| {
+                let (n, v) = l.split_once(':').unwrap();
+                (n.trim().to_ascii_lowercase(), v.trim().to_string())
+            })
+            .collect();
+        let get = |name: &str| headers.iter().find(|(n, _)| n == name).map(|(_, v)| v);
+        let mut body = Vec::new();
+        if head_request || status == 204 || status == 304 || status < 200 {
+        } else if let Some(len) = get("content-length") {
+            let len: usize = len.parse().unwrap();
+            while self.buf.len() < len {
+                assert!(self.fill().await, "the body ended early");
+            }
+            body = self.buf.drain(..len).collect();
+        } else if get("transfer-encoding").is_some_and(|t| t == "chunked") {
+            loop {
+                let line = loop {
+                    if let Some(i) = self.buf.windows(2).position(|w| w == b"\r\n") {
+                        break i;
+                    }
+                    assert!(self.fill().await, "the chunked body ended early");
+                };
+                let size = std::str::from_utf8(&self.buf[..line]).unwrap();
+                let size = usize::from_str_radix(size, 16).unwrap();
+                while self.buf.len() < line + 2 + size + 2 {
+                    assert!(self.fill().await, "the chunked body ended early");
+                }
+                body.extend_from_slice(&self.buf[line + 2..line + 2 + size]);
+                self.buf.drain(..line + 2 + size + 2);
+                if size == 0 {
+                    break;
+                }
+            }
+        } else {
+            while self.fill().await {}
+            body = std::mem::take(&mut self.buf);
+        }
+        Some(Response {
+            status,
+            headers,
+            body,
+        })
+    }
+
+    /// Waits (generously) for the server to close the connection, ignoring what it sends.
+    async fn closed(&mut self) {
+        while self.fill().await {}
+    }
+}
+
+/// Sends `request` on a new connection and reads one response.
+async fn exchange(server: &Server, request: &[u8]) -> Response {
+    let mut c = Conn::open(server).await;
+    c.send(request).await;
+    c.response(request.starts_with(b"HEAD"))
+        .await
+        .expect("a response")
+}
+
+/// The same request down both front ends: as the first request of a connection (the fast path
+/// serves a subscription itself) and after a `/healthz` on the same connection, which hands the
+/// connection to hyper for good.
+async fn both_paths(server: &Server, request: &[u8]) -> (Response, Response) {
+    let fast = exchange(server, request).await;
+    let mut c = Conn::open(server).await;
+    c.send(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").await;
+    assert_eq!(c.response(false).await.unwrap().status, 200);
+    c.send(request).await;
+    let hyper = c.response(false).await.expect("a response from hyper");
+    (fast, hyper)
+}
+
+/// Status, content type, connection, retry-after, and the body (events by id for a stream).
+fn assert_same(fast: &Response, hyper: &Response, what: &str) {
+    assert_eq!(fast.status, hyper.status, "{what}: status");
+    for name in ["content-type", "connection", "retry-after", "cache-control"] {
+        assert_eq!(fast.header(name), hyper.header(name), "{what}: {name}");
+    }
+    if fast.header("content-type") == Some("text/event-stream") {
+        assert_eq!(fast.event_ids(), hyper.event_ids(), "{what}: events");
+    } else {
+        assert_eq!(
+            String::from_utf8_lossy(&fast.body),
+            String::from_utf8_lossy(&hyper.body),
+            "{what}: body"
+        );
+    }
+}
+
+/// A published stream of `n` events (ended with `generation-complete` if `end`): its id.
+async fn control_stream(server: &Server, n: u32, end: bool) -> String {
+    let stream = create_stream(server).await;
+    let id = stream["id"].as_str().unwrap().to_string();
+    let url = server.url(stream["publishUrl"].as_str().unwrap());
+    let token = stream["publishToken"].as_str().unwrap();
+    let mut events: Vec<Value> = (1..=n)
+        .map(|i| json!({"event": "reasoning-step", "data": {"step": i, "content": format!("step {i}")}}))
+        .collect();
+    if end {
+        events.push(json!({"event": "generation-complete", "data": {"success": true, "totalDuration": 1}}));
+    }
+    let res = post_events(&url, token, &json!({ "events": events })).await;
+    assert_eq!(res.status(), 201);
+    id
+}
+
+/// The server is healthy and `id` (of `n` events, ended) reads complete and gapless.
+async fn still_healthy(server: &Server, id: &str, n: u64) {
+    let health = exchange(server, b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await;
+    assert_eq!(health.status, 200, "the server stays healthy");
+    let mut sse = Sse::open(&server.url(&format!("/v1/streams/{id}/events")), None).await;
+    let events = sse.collect().await;
+    assert_sequence(&events, id, 1, n);
+}
+
+fn native_only(what: &str) -> bool {
+    if worker_target() {
+        eprintln!("skipped on the Worker: {what}");
+        return true;
+    }
+    false
+}
+
+fn server(extra: &[&str]) -> Server {
+    if worker_target() {
+        return Server::memory(&[]);
+    }
+    let mut args = vec![
+        "--header-timeout",
+        SHORT,
+        "--body-timeout",
+        SHORT,
+        "--stall-timeout",
+        "60s",
+    ];
+    args.extend_from_slice(extra);
+    Server::memory(&args)
+}
+
+#[tokio::test]
+async fn slow_and_silent_clients_are_timed_out_on_both_front_ends() {
+    if native_only("the runtime owns the sockets and their timeouts") {
+        return;
+    }
+    let server = server(&[]);
+    let control = control_stream(&server, 5, true).await;
+
+    // Half a head, larger than the fast path's first read: 408, then closed.
+    let mut c = Conn::open(&server).await;
+    c.send(format!("GET /x HTTP/1.1\r\nX-Pad: {}", "a".repeat(17_000)).as_bytes())
+        .await;
+    let r = c.response(false).await.expect("a 408");
+    assert_eq!((r.status, r.error_code().as_str()), (408, "request_timeout"));
+    c.closed().await;
+
+    // A whole request, then half a second one on the connection hyper now owns: closed.
+    let mut c = Conn::open(&server).await;
+    c.send(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /healthz HTTP/1.1\r\nX-Pa")
+        .await;
+    assert_eq!(c.response(false).await.unwrap().status, 200);
+    c.closed().await;
+
+    // An idle keep-alive connection after an API request (hyper's), and after a subscription
+    // the fast path served: both closed.
+    for request in [
+        "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n".to_string(),
+        format!("GET /v1/streams/{control}/events HTTP/1.1\r\nHost: x\r\n\r\n"),
+    ] {
+        let mut c = Conn::open(&server).await;
+        c.send(request.as_bytes()).await;
+        assert_eq!(c.response(false).await.unwrap().status, 200);
+        c.closed().await;
+    }
+
+    // A connection that never sends a byte: closed.
+    Conn::open(&server).await.closed().await;
+
+    // A body declared as 100 bytes, 10 sent: 408, then closed.
+    let mut c = Conn::open(&server).await;
+    c.send(b"POST /v1/streams HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"a\": 1234")
+        .await;
+    let r = c.response(false).await.expect("a 408");
+    assert_eq!((r.status, r.error_code().as_str()), (408, "request_timeout"));
+    c.closed().await;
+
+    still_healthy(&server, &control, 6).await;
+}
+
+#[tokio::test]
+async fn a_stream_outlives_every_timeout_while_the_client_only_reads() {
+    if native_only("the runtime owns the sockets and their timeouts") {
+        return;
+    }
+    let server = server(&[]);
+    let stream = create_stream(&server).await;
+    let id = stream["id"].as_str().unwrap();
+    let publish = server.url(stream["publishUrl"].as_str().unwrap());
+    let token = stream["publishToken"].as_str().unwrap();
+    // On the fast path, and on hyper (HTTP/1.0).
+    let mut fast = Conn::open(&server).await;
+    fast.send(format!("GET /v1/streams/{id}/events HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes())
+        .await;
+    let mut old = Conn::open(&server).await;
+    old.send(format!("GET /v1/streams/{id}/events HTTP/1.0\r\n\r\n").as_bytes())
+        .await;
+    // Three header and body timeouts go by with nothing sent by the clients.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    for i in 1..=2 {
+        let body = if i == 1 {
+            json!({"event": "reasoning-step", "data": {"step": 1, "content": "late"}})
+        } else {
+            json!({"event": "generation-complete", "data": {"success": true, "totalDuration": 1}})
+        };
+        assert_eq!(post_events(&publish, token, &body).await.status(), 201);
+    }
+    for c in [&mut fast, &mut old] {
+        let r = c.response(false).await.expect("the stream");
+        assert_eq!(r.status, 200);
+        assert_eq!(r.event_ids(), [format!("{id}:1"), format!("{id}:2")]);
+    }
+}
+
+#[tokio::test]
+async fn connections_over_the_limit_get_503_and_half_open_ones_cannot_lock_everyone_out() {
+    if native_only("the Worker has no connection limit of its own") {
+        return;
+    }
+    // Half-open connections hold their place until the header timeout (5 s here, so the 503
+    // below comes while they are held), then leave room.
+    let server = Server::memory(&["--max-connections", "8", "--header-timeout", "5s"]);
+    let control = control_stream(&server, 3, true).await;
+    let mut hostile = Vec::new();
+    for _ in 0..8 {
+        let mut c = Conn::open(&server).await;
+        c.send(b"GET /healthz HTTP/1.1\r\nX-Pad: a").await;
+        hostile.push(c);
+    }
+    // Once the server has accepted all eight, a ninth connection is refused.
+    let mut refused = None;
+    for _ in 0..100 {
+        let r = exchange(&server, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").await;
+        if r.status == 503 {
+            refused = Some(r);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let r = refused.expect("a connection over the limit is refused");
+    assert_eq!(r.error_code(), "too_many_connections");
+    assert_eq!(r.header("retry-after"), Some("1"));
+    assert_eq!(r.header("connection"), Some("close"));
+    // The hostile ones are closed by the header timeout; then everyone gets in again.
+    for c in &mut hostile {
+        c.closed().await;
+    }
+    let mut healthy = false;
+    for _ in 0..250 {
+        let r = exchange(&server, b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await;
+        if r.status == 200 {
+            healthy = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(healthy, "room again once the half-open connections are gone");
+    still_healthy(&server, &control, 4).await;
+}
+
+#[tokio::test]
+async fn malformed_and_oversized_heads_get_json_errors() {
+    if native_only("the runtime parses heads itself") {
+        return;
+    }
+    let server = server(&[]);
+    let control = control_stream(&server, 3, true).await;
+    let many: String = (0..150).map(|i| format!("X-{i}: y\r\n")).collect();
+    let cases: Vec<(Vec<u8>, u16, &str)> = vec![
+        (b"BAD\r\n\r\n".to_vec(), 400, "bad_request"),
+        (b"GET / HTTP/9.9\r\n\r\n".to_vec(), 400, "bad_request"),
+        (b"GET /\x00 HTTP/1.1\r\n\r\n".to_vec(), 400, "bad_request"),
+        (
+            b"GET /v1/streams/s/events HTTP/1.1\r\nLast-Event-ID: a\rb\r\n\r\n".to_vec(),
+            400,
+            "bad_request",
+        ),
+        (
+            format!("GET / HTTP/1.1\r\nX-Big: {}\r\n\r\n", "a".repeat(40_000)).into_bytes(),
+            431,
+            "headers_too_large",
+        ),
+        (
+            format!("GET / HTTP/1.1\r\n{many}\r\n").into_bytes(),
+            431,
+            "headers_too_large",
+        ),
+    ];
+    for (request, status, code) in cases {
+        let r = exchange(&server, &request).await;
+        let what = String::from_utf8_lossy(&request[..request.len().min(60)]).into_owned();
+        assert_eq!((r.status, r.error_code().as_str()), (status, code), "{what}");
+        assert_eq!(r.header("connection"), Some("close"), "{what}");
+    }
+    still_healthy(&server, &control, 4).await;
+}
+
+#[tokio::test]
+async fn hostile_last_event_ids_and_paths_get_the_same_answer_from_both_front_ends() {
+    let server = server(&[]);
+    let control = control_stream(&server, 20, true).await;
+    let id = &control;
+    let events = |extra: &str| {
+        format!("GET /v1/streams/{id}/events HTTP/1.1\r\nHost: x\r\n{extra}\r\n")
+    };
+    let mut cases: Vec<(String, u16, Option<&str>)> = vec![
+        // Item 4: two Last-Event-ID lines are refused, not resumed after one of them.
+        (
+            events(&format!("Last-Event-ID: {id}:3\r\nLast-Event-ID: {id}:16\r\n")),
+            400,
+            Some("invalid_last_event_id"),
+        ),
+        // Item 8: a 10 KB id is refused, and the error does not repeat it.
+        (
+            events(&format!("Last-Event-ID: {}\r\n", "9".repeat(10_000))),
+            400,
+            Some("invalid_last_event_id"),
+        ),
+        // A newline in the query's id.
+        (
+            format!("GET /v1/streams/{id}/events?lastEventId={id}%0A:3 HTTP/1.1\r\n\r\n"),
+            400,
+            Some("invalid_last_event_id"),
+        ),
+        // Item 5: a percent-encoded id is the id.
+        (
+            format!(
+                "GET /v1/streams/{}/events HTTP/1.1\r\nLast-Event-ID: {id}:17\r\n\r\n",
+                id.replace('_', "%5F")
+            ),
+            200,
+            None,
+        ),
+        // Item 6: a parameter that is not UTF-8 names no stream.
+        (
+            "GET /v1/generations/%ff/events HTTP/1.1\r\n\r\n".into(),
+            404,
+            Some("not_found"),
+        ),
+        (
+            "GET /v1/generations/gen_%ff%fe/events HTTP/1.1\r\n\r\n".into(),
+            404,
+            Some("not_found"),
+        ),
+        (
+            "GET /v1/generations/a%2Fb/events HTTP/1.1\r\n\r\n".into(),
+            404,
+            Some("not_found"),
+        ),
+        // The finished stream, whole, and resumed at its end (204).
+        (events(""), 200, None),
+        (events(&format!("Last-Event-ID: {id}:21\r\n")), 204, None),
+    ];
+    let mut cases: Vec<(Vec<u8>, u16, Option<&str>)> = cases
+        .drain(..)
+        .map(|(r, s, c)| (r.into_bytes(), s, c))
+        .collect();
+    // Not UTF-8.
+    cases.push((
+        [
+            format!("GET /v1/streams/{id}/events HTTP/1.1\r\nLast-Event-ID: ").as_bytes(),
+            b"\xff\xfe\r\n\r\n",
+        ]
+        .concat(),
+        400,
+        Some("invalid_last_event_id"),
+    ));
+    for (request, status, code) in &cases {
+        let what = String::from_utf8_lossy(&request[..request.len().min(90)]).into_owned();
+        let what = what.as_str();
+        if worker_target() {
+            // The Worker has one front end: check it answers as the native server does.
+            let r = exchange(&server, request).await;
+            assert_eq!(r.status, *status, "{what}");
+            if let Some(code) = code {
+                assert_eq!(r.error_code(), *code, "{what}");
+            }
+            continue;
+        }
+        let (fast, hyper) = both_paths(&server, request).await;
+        assert_eq!(fast.status, *status, "{what}");
+        if let Some(code) = code {
+            assert_eq!(fast.error_code(), *code, "{what}");
+            assert_eq!(hyper.error_code(), *code, "{what}");
+        }
+        assert_same(&fast, &hyper, what);
+    }
+    // The percent-encoded id resumed after :17: events 18 to 21.
+    if !worker_target() {
+        let r = exchange(&server, &cases[3].0).await;
+        let want: Vec<String> = (18..=21).map(|s| format!("{id}:{s}")).collect();
+        assert_eq!(r.event_ids(), want);
+    }
+
+    // Routes only hyper serves: a parameter that is not UTF-8 is a JSON 404 there too.
+    for path in [
+        "/v1/generations/%ff",
+        "/v1/generations/%ff/document",
+        "/v1/generations/%ff/images/%fe",
+        "/assets/%ff",
+    ] {
+        let r = exchange(&server, format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes()).await;
+        assert_eq!((r.status, r.error_code().as_str()), (404, "not_found"), "{path}");
+    }
+    let r = exchange(
+        &server,
+        b"DELETE /v1/generations/%ff HTTP/1.1\r\nHost: x\r\n\r\n",
+    )
+    .await;
+    assert_eq!((r.status, r.error_code().as_str()), (404, "not_found"));
+    still_healthy(&server, &control, 21).await;
+}
+
+#[tokio::test]
+async fn an_http_1_0_stream_is_ended_by_the_close_and_does_not_claim_keep_alive() {
+    if native_only("workerd answers HTTP/1.0 itself") {
+        return;
+    }
+    let server = server(&[]);
+    let control = control_stream(&server, 5, true).await;
+    let r = exchange(
+        &server,
+        format!("GET /v1/streams/{control}/events HTTP/1.0\r\n\r\n").as_bytes(),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("content-type"), Some("text/event-stream"));
+    assert_ne!(r.header("connection"), Some("keep-alive"));
+    let want: Vec<String> = (1..=6).map(|s| format!("{control}:{s}")).collect();
+    assert_eq!(r.event_ids(), want);
+    // Over HTTP/1.1, on either front end, it does.
+    let (fast, hyper) = both_paths(
+        &server,
+        format!("GET /v1/streams/{control}/events HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes(),
+    )
+    .await;
+    assert_eq!(fast.header("connection"), Some("keep-alive"));
+    assert_same(&fast, &hyper, "HTTP/1.1 stream");
+    still_healthy(&server, &control, 6).await;
+}
+
+/// The server's resident memory, in KiB.
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+#[tokio::test]
+async fn subscribers_that_never_read_a_long_history_hold_a_small_constant_each() {
+    if native_only("the Worker's memory is workerd's (issue 14, item 12)") {
+        return;
+    }
+    const SUBSCRIBERS: u64 = 16;
+    const HISTORY: u64 = 8 * 1024 * 1024;
+    let server = Server::memory(&["--max-body", "4194304", "--stall-timeout", "300s"]);
+    let stream = create_stream(&server).await;
+    let id = stream["id"].as_str().unwrap().to_string();
+    let publish = server.url(stream["publishUrl"].as_str().unwrap());
+    let token = stream["publishToken"].as_str().unwrap();
+    // 8 MB of history in 80 events of 100 KB, the stream left running.
+    let content = "x".repeat(100 * 1024);
+    for batch in 0..2 {
+        let events: Vec<Value> = (0..40)
+            .map(|i| json!({"event": "reasoning-step", "data": {"step": batch * 40 + i, "content": content}}))
+            .collect();
+        let res = post_events(&publish, token, &json!({ "events": events })).await;
+        assert_eq!(res.status(), 201);
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let before = rss_kib(server.pid());
+
+    // Subscribers that send their request and never read, with small receive buffers: half on
+    // the fast path, half through hyper (HTTP/1.0).
+    let mut held = Vec::new();
+    for i in 0..SUBSCRIBERS {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.set_recv_buffer_size(4096).unwrap();
+        let mut tcp = socket.connect(server.addr().parse().unwrap()).await.unwrap();
+        let version = if i % 2 == 0 { "1.1" } else { "1.0" };
+        tcp.write_all(format!("GET /v1/streams/{id}/events HTTP/{version}\r\nHost: x\r\n\r\n").as_bytes())
+            .await
+            .unwrap();
+        held.push(tcp);
+    }
+    // Let the server read and write all it can; take the highest figure seen.
+    let mut peak = 0;
+    for _ in 0..20 {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        peak = peak.max(rss_kib(server.pid()));
+    }
+    let growth = peak.saturating_sub(before) * 1024;
+    eprintln!(
+        "RSS {before} KiB before, {peak} KiB with {SUBSCRIBERS} stalled subscribers: {} KiB each",
+        growth / SUBSCRIBERS / 1024
+    );
+    // Before the fix each held the history twice (16 MB); a page is bounded at 64 KiB now.
+    assert!(
+        growth < SUBSCRIBERS * HISTORY / 8,
+        "{SUBSCRIBERS} stalled subscribers added {} MiB: more than a small constant each",
+        growth >> 20
+    );
+    drop(held);
+    let control = control_stream(&server, 3, true).await;
+    still_healthy(&server, &control, 4).await;
+}
