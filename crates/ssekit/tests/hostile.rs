@@ -209,7 +209,9 @@ async fn control_stream(server: &Server, n: u32, end: bool) -> String {
         .map(|i| json!({"event": "reasoning-step", "data": {"step": i, "content": format!("step {i}")}}))
         .collect();
     if end {
-        events.push(json!({"event": "generation-complete", "data": {"success": true, "totalDuration": 1}}));
+        events.push(
+            json!({"event": "generation-complete", "data": {"success": true, "totalDuration": 1}}),
+        );
     }
     let res = post_events(&url, token, &json!({ "events": events })).await;
     assert_eq!(res.status(), 201);
@@ -218,7 +220,11 @@ async fn control_stream(server: &Server, n: u32, end: bool) -> String {
 
 /// The server is healthy and `id` (of `n` events, ended) reads complete and gapless.
 async fn still_healthy(server: &Server, id: &str, n: u64) {
-    let health = exchange(server, b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await;
+    let health = exchange(
+        server,
+        b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    )
+    .await;
     assert_eq!(health.status, 200, "the server stays healthy");
     let mut sse = Sse::open(&server.url(&format!("/v1/streams/{id}/events")), None).await;
     let events = sse.collect().await;
@@ -262,7 +268,10 @@ async fn slow_and_silent_clients_are_timed_out_on_both_front_ends() {
     c.send(format!("GET /x HTTP/1.1\r\nX-Pad: {}", "a".repeat(17_000)).as_bytes())
         .await;
     let r = c.response(false).await.expect("a 408");
-    assert_eq!((r.status, r.error_code().as_str()), (408, "request_timeout"));
+    assert_eq!(
+        (r.status, r.error_code().as_str()),
+        (408, "request_timeout")
+    );
     c.closed().await;
 
     // A whole request, then half a second one on the connection hyper now owns: closed.
@@ -292,7 +301,10 @@ async fn slow_and_silent_clients_are_timed_out_on_both_front_ends() {
     c.send(b"POST /v1/streams HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"a\": 1234")
         .await;
     let r = c.response(false).await.expect("a 408");
-    assert_eq!((r.status, r.error_code().as_str()), (408, "request_timeout"));
+    assert_eq!(
+        (r.status, r.error_code().as_str()),
+        (408, "request_timeout")
+    );
     c.closed().await;
 
     still_healthy(&server, &control, 6).await;
@@ -367,14 +379,21 @@ async fn connections_over_the_limit_get_503_and_half_open_ones_cannot_lock_every
     }
     let mut healthy = false;
     for _ in 0..250 {
-        let r = exchange(&server, b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await;
+        let r = exchange(
+            &server,
+            b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        )
+        .await;
         if r.status == 200 {
             healthy = true;
             break;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    assert!(healthy, "room again once the half-open connections are gone");
+    assert!(
+        healthy,
+        "room again once the half-open connections are gone"
+    );
     still_healthy(&server, &control, 4).await;
 }
 
@@ -409,7 +428,11 @@ async fn malformed_and_oversized_heads_get_json_errors() {
     for (request, status, code) in cases {
         let r = exchange(&server, &request).await;
         let what = String::from_utf8_lossy(&request[..request.len().min(60)]).into_owned();
-        assert_eq!((r.status, r.error_code().as_str()), (status, code), "{what}");
+        assert_eq!(
+            (r.status, r.error_code().as_str()),
+            (status, code),
+            "{what}"
+        );
         assert_eq!(r.header("connection"), Some("close"), "{what}");
     }
     still_healthy(&server, &control, 4).await;
@@ -420,13 +443,14 @@ async fn hostile_last_event_ids_and_paths_get_the_same_answer_from_both_front_en
     let server = server(&[]);
     let control = control_stream(&server, 20, true).await;
     let id = &control;
-    let events = |extra: &str| {
-        format!("GET /v1/streams/{id}/events HTTP/1.1\r\nHost: x\r\n{extra}\r\n")
-    };
+    let events =
+        |extra: &str| format!("GET /v1/streams/{id}/events HTTP/1.1\r\nHost: x\r\n{extra}\r\n");
     let mut cases: Vec<(String, u16, Option<&str>)> = vec![
         // Item 4: two Last-Event-ID lines are refused, not resumed after one of them.
         (
-            events(&format!("Last-Event-ID: {id}:3\r\nLast-Event-ID: {id}:16\r\n")),
+            events(&format!(
+                "Last-Event-ID: {id}:3\r\nLast-Event-ID: {id}:16\r\n"
+            )),
             400,
             Some("invalid_last_event_id"),
         ),
@@ -519,8 +543,16 @@ async fn hostile_last_event_ids_and_paths_get_the_same_answer_from_both_front_en
         "/v1/generations/%ff/images/%fe",
         "/assets/%ff",
     ] {
-        let r = exchange(&server, format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes()).await;
-        assert_eq!((r.status, r.error_code().as_str()), (404, "not_found"), "{path}");
+        let r = exchange(
+            &server,
+            format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes(),
+        )
+        .await;
+        assert_eq!(
+            (r.status, r.error_code().as_str()),
+            (404, "not_found"),
+            "{path}"
+        );
     }
     let r = exchange(
         &server,
@@ -596,11 +628,16 @@ async fn subscribers_that_never_read_a_long_history_hold_a_small_constant_each()
     for i in 0..SUBSCRIBERS {
         let socket = tokio::net::TcpSocket::new_v4().unwrap();
         socket.set_recv_buffer_size(4096).unwrap();
-        let mut tcp = socket.connect(server.addr().parse().unwrap()).await.unwrap();
-        let version = if i % 2 == 0 { "1.1" } else { "1.0" };
-        tcp.write_all(format!("GET /v1/streams/{id}/events HTTP/{version}\r\nHost: x\r\n\r\n").as_bytes())
+        let mut tcp = socket
+            .connect(server.addr().parse().unwrap())
             .await
             .unwrap();
+        let version = if i % 2 == 0 { "1.1" } else { "1.0" };
+        tcp.write_all(
+            format!("GET /v1/streams/{id}/events HTTP/{version}\r\nHost: x\r\n\r\n").as_bytes(),
+        )
+        .await
+        .unwrap();
         held.push(tcp);
     }
     // Let the server read and write all it can; take the highest figure seen.

@@ -232,6 +232,50 @@ mod tests {
         assert_eq!(r.last_event_id.as_deref(), Some(&b"s:3, s:16"[..]));
     }
 
+    /// The fuzz target's property on the stable toolchain: mutated heads never panic the
+    /// classifier, and only a subscription's head is taken out of the buffer.
+    #[test]
+    fn mutated_heads_never_panic() {
+        let seeds: [&[u8]; 4] = [
+            b"GET /v1/generations/gen_a/events HTTP/1.1\r\nLast-Event-ID: gen_a:3\r\nOrigin: o\r\n\r\n",
+            b"GET /v1/generate?topic=a%20b&blocks=2 HTTP/1.1\r\nConnection: close\r\n\r\n",
+            b"GET /v1/streams/str_%5Fa/events?lastEventId=x HTTP/1.1\r\nLast-Event-ID: a\r\nLast-Event-ID: b\r\n\r\n",
+            b"POST /v1/streams HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}",
+        ];
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for round in 0..20_000 {
+            let mut head = seeds[round % seeds.len()].to_vec();
+            for _ in 0..1 + next() % 4 {
+                let at = (next() as usize) % (head.len() + 1);
+                match next() % 4 {
+                    0 if at < head.len() => head[at] = next() as u8,
+                    1 => head.insert(at, b"%\r\n:,/\xff\x00 ?"[(next() % 10) as usize]),
+                    2 if at < head.len() => {
+                        head.remove(at);
+                    }
+                    _ => head.truncate(at),
+                }
+            }
+            let len = head.len();
+            match classify(&mut head) {
+                Some(Head::Sse(req)) => {
+                    assert!(head.len() < len);
+                    if let SseRoute::Events(raw) = &req.route {
+                        let _ = ssekit_api::stream_id_in_path(raw);
+                    }
+                    let _ = ssekit_api::last_event_id(req.last_event_id.as_deref(), &req.query);
+                }
+                _ => assert_eq!(head.len(), len),
+            }
+        }
+    }
+
     #[tokio::test(start_paused = true)]
     async fn a_head_must_be_complete_within_the_timeout_and_the_size_bound() {
         use tokio::io::AsyncWriteExt;
