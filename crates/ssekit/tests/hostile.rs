@@ -661,3 +661,96 @@ async fn subscribers_that_never_read_a_long_history_hold_a_small_constant_each()
     let control = control_stream(&server, 3, true).await;
     still_healthy(&server, &control, 4).await;
 }
+
+/// `ssekit serve` under `ulimit -n {fds}`: its base URL, and the process (killed when dropped).
+struct Limited(std::process::Child, String);
+
+impl Limited {
+    fn start(fds: u32, args: &[&str]) -> Limited {
+        use std::io::BufRead;
+        let mut child = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "ulimit -n {fds} && exec \"$0\" serve --addr 127.0.0.1:0 --store memory \"$@\""
+            ))
+            .arg(env!("CARGO_BIN_EXE_ssekit"))
+            .args(args)
+            .env("SSEKIT_LOG", "error")
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        let base = loop {
+            let line = lines
+                .next()
+                .expect("ssekit exited before listening")
+                .unwrap();
+            if let Some(url) = line.split("listening on ").nth(1) {
+                break url.trim().trim_start_matches("http://").to_string();
+            }
+        };
+        std::thread::spawn(move || for _ in lines {});
+        Limited(child, base)
+    }
+}
+
+impl Drop for Limited {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test]
+async fn more_half_open_connections_than_descriptors_get_503_not_silence() {
+    if native_only("the Worker has no descriptor limit of its own") {
+        return;
+    }
+    // 250 half-open connections against a server allowed 200 descriptors (so 72 connections,
+    // with 128 kept back): past the limit `accept` would fail and nobody would get an answer.
+    let server = Limited::start(200, &["--header-timeout", "5s"]);
+    let raw = |addr: String| async move { TcpStream::connect(addr).await.unwrap() };
+    let mut hostile = Vec::new();
+    for _ in 0..250 {
+        let mut c = raw(server.1.clone()).await;
+        c.write_all(b"GET /healthz HTTP/1.1\r\nX-Pad: a")
+            .await
+            .unwrap();
+        hostile.push(c);
+    }
+    let ask = || {
+        let addr = server.1.clone();
+        async move {
+            let mut c = Conn {
+                tcp: TcpStream::connect(addr).await.unwrap(),
+                buf: Vec::new(),
+            };
+            c.send(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                .await;
+            c.response(false).await.expect("an answer, not silence")
+        }
+    };
+    // Before the descriptor cap: no answer until the half-open ones time out, then a 200.
+    let r = ask().await;
+    assert_eq!(r.status, 503, "answered at once, and told to retry");
+    assert_eq!(r.error_code(), "too_many_connections");
+    assert_eq!(r.header("retry-after"), Some("1"));
+    // The half-open ones are closed by the header timeout; then there is room again.
+    for c in &mut hostile {
+        let mut sink = [0u8; 1024];
+        while matches!(
+            tokio::time::timeout(PATIENCE, c.read(&mut sink)).await.expect("closed in time"),
+            Ok(n) if n > 0
+        ) {}
+    }
+    drop(hostile);
+    let mut ok = false;
+    for _ in 0..250 {
+        if ask().await.status == 200 {
+            ok = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(ok, "room again once the half-open connections are gone");
+}
