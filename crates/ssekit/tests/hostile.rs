@@ -541,7 +541,12 @@ async fn hostile_last_event_ids_and_paths_get_the_same_answer_from_both_front_en
         "/v1/generations/%ff",
         "/v1/generations/%ff/document",
         "/v1/generations/%ff/images/%fe",
-        "/assets/%ff",
+        // The Worker serves no assets.
+        if worker_target() {
+            "/v1/generations/%fe"
+        } else {
+            "/assets/%ff"
+        },
     ] {
         let r = exchange(
             &server,
