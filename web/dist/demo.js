@@ -2267,6 +2267,13 @@ function setSanitizedHtml(el, html2) {
   }
   el.replaceChildren(purify.sanitize(html2, { ...CONFIG, RETURN_DOM_FRAGMENT: true }));
 }
+function allowedApiBase(requested, pageOrigin, allowed) {
+  if (!requested) return "";
+  const origin = safeUrl(requested) && new URL(requested).origin;
+  if (!origin) return null;
+  const allowedOrigins2 = allowed.map((a) => safeUrl(a) && new URL(a).origin).filter(Boolean);
+  return origin === pageOrigin || allowedOrigins2.includes(origin) ? origin : null;
+}
 
 // src/render.ts
 function skeleton(doc) {
@@ -2570,7 +2577,11 @@ var GenerationState = class _GenerationState {
 
 // demo/demo.ts
 var params = new URLSearchParams(location.search);
-var api = params.get("api") ?? "";
+var allowedOrigins = (document.querySelector('meta[name="ssekit-api-origins"]')?.content ?? "").split(/\s+/).filter(Boolean);
+var requestedApi = params.get("api");
+var allowedApi = allowedApiBase(requestedApi, location.origin, allowedOrigins);
+var api = allowedApi ?? "";
+var apiRefused = allowedApi === null ? "This page follows streams only from its own origin or the API origins its server allows; the link's api is neither." : null;
 var resolve = (url) => new URL(url, api || location.href).toString();
 var retryBase = Number(params.get("retryBase")) || 0;
 var backoff = retryBase > 0 ? new Backoff({ baseMs: retryBase, maxMs: retryBase * 10 }) : void 0;
@@ -2627,9 +2638,12 @@ function render() {
   }
   $("#reasoning-empty").hidden = state.reasoning.length > 0;
   switch (state.status) {
-    case "complete":
-      setBanner("info", "Done.", state.documentUrl ? { href: resolve(state.documentUrl), label: "Open the saved document" } : void 0);
+    case "complete": {
+      const url = state.documentUrl;
+      const href = url && safeUrl(url, location.href) ? safeUrl(resolve(url)) : null;
+      setBanner("info", "Done.", href ? { href, label: "Open the saved document" } : void 0);
       break;
+    }
     case "cancelled":
       setBanner("info", "Stopped. The generation was cancelled.");
       break;
@@ -2691,7 +2705,13 @@ function follow() {
   conn?.close();
   conn = connect(resolve(state.eventsUrl), handlers(), { lastEventId: state.lastEventId, backoff });
 }
+function refuseApi(message) {
+  state = new GenerationState({ storage: null });
+  state.fail(message);
+  render();
+}
 async function start(topic, blocks, delayMs) {
+  if (apiRefused) return refuseApi(apiRefused);
   conn?.close();
   conn = null;
   list.replaceChildren();
@@ -2735,7 +2755,9 @@ form.addEventListener("submit", (e) => {
 });
 stopButton.addEventListener("click", () => void stop());
 var restored = GenerationState.restore();
-if (restored && restored.eventsUrl && (restored.apiBase ?? "") === api) {
+if (apiRefused) {
+  refuseApi(apiRefused);
+} else if (restored && restored.eventsUrl && (restored.apiBase ?? "") === api) {
   state = restored;
   stage = restored.status === "generating" ? "Resuming" : stage;
   renderSkeletons(list, state.totalBlocks);
