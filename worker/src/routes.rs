@@ -43,7 +43,7 @@ async fn route(mut req: Request, env: &Env, config: &Config) -> Answer {
     match segments.as_slice() {
         [""] if get => respond::typed(
             "text/html; charset=utf-8",
-            page::INDEX.as_bytes().to_vec(),
+            page::index(&config.demo_api_origins).as_bytes().to_vec(),
             "no-cache",
         ),
         ["assets", file] if get => {
