@@ -423,6 +423,35 @@ async fn publish_api_needs_the_right_token_and_validates_events() {
 }
 
 #[tokio::test]
+async fn publishing_a_url_with_an_unsafe_scheme_is_refused() {
+    let server = Server::memory(&[]);
+    let stream = create_stream(&server).await;
+    let token = stream["publishToken"].as_str().unwrap().to_string();
+    let publish = server.url(stream["publishUrl"].as_str().unwrap());
+    let image = |url: &str| json!({"event": "image-ready", "data": {"blockIndex": 0, "imageId": "i", "url": url}});
+    let saved =
+        |url: &str| json!({"event": "persist-complete", "data": {"url": url, "target": "store"}});
+    for url in [
+        "javascript:alert(document.domain)",
+        "JavaScript:alert(1)",
+        "java\tscript:alert(1)",
+        "data:image/svg+xml,<svg onload=alert(1)>",
+        "vbscript:x",
+    ] {
+        for bad in [image(url), saved(url)] {
+            let res = post_events(&publish, &token, &bad).await;
+            assert_eq!(
+                error_of(res).await,
+                (422, "invalid_request".into()),
+                "{bad}"
+            );
+        }
+    }
+    let ok = json!({"events": [image("/images/a.svg"), image("https://cdn.example/a.png"), saved("/docs/a.html")]});
+    assert_eq!(post_events(&publish, &token, &ok).await.status(), 201);
+}
+
+#[tokio::test]
 async fn a_generation_takes_no_published_events() {
     let server = Server::memory(&[]);
     let generation = create(&server, 2, 0).await;
