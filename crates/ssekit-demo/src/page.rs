@@ -6,6 +6,10 @@ use std::borrow::Cow;
 /// The demo page as built: it follows only its own origin (see [`index`]).
 pub const INDEX: &str = include_str!("../../../web/dist/index.html");
 
+/// The demo page's `Content-Security-Policy`: scripts only from its own origin, so even HTML that
+/// got past both sanitizers runs no inline handler, inline script or `javascript:` URL.
+pub const CSP: &str = "script-src 'self'; object-src 'none'; base-uri 'none'";
+
 /// The page's (empty) list of the other origins whose API it may follow with `?api=`.
 const API_ORIGINS_META: &str = r#"<meta name="ssekit-api-origins" content="">"#;
 

@@ -129,3 +129,19 @@ test("ssekit serve --demo-api-origin lets its page follow that origin, sanitized
   await assertNothingRan(p);
   assert.equal(await p.locator("#document-link").count(), 0);
 });
+
+test("the demo page's CSP stops an inline handler that got past both sanitizers", { timeout: TIMEOUT }, async (t) => {
+  const cleanup = [];
+  t.after(() => runCleanup(cleanup));
+  const server = await startServer();
+  cleanup.push(() => server.kill9());
+  const p = await page(cleanup);
+  const res = await p.goto(`${server.base}/`);
+  assert.match(res.headers()["content-security-policy"], /script-src 'self'/);
+  // As if HTML reached the page unsanitized: its handler must not run.
+  await p.evaluate(() =>
+    document.body.insertAdjacentHTML("beforeend", `<img src="/no-such-image.png" onerror="window.__pwned='handler'">`),
+  );
+  await p.waitForFunction(() => window.__errors >= 1);
+  assert.equal(await p.evaluate(() => window.__pwned), undefined);
+});

@@ -11,7 +11,10 @@ use crate::AppState;
 /// The demo page, with the API origins it may follow besides this one.
 pub async fn index(State(state): State<AppState>) -> impl IntoResponse {
     (
-        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CONTENT_SECURITY_POLICY, page::CSP),
+        ],
         page::index(&state.config.demo_api_origins).into_owned(),
     )
 }
