@@ -28,6 +28,7 @@ const ssekit :Workerd.Worker = (
     (name = "RETRY_MS", fromEnvironment = "SSEKIT_RETRY_MS"),
     (name = "KEEPALIVE_MS", fromEnvironment = "SSEKIT_KEEPALIVE_MS"),
     (name = "CORS_ORIGINS", fromEnvironment = "SSEKIT_CORS_ORIGINS"),
+    (name = "DEMO_API_ORIGINS", fromEnvironment = "SSEKIT_DEMO_API_ORIGINS"),
     (name = "MAX_BODY", fromEnvironment = "SSEKIT_MAX_BODY"),
     (name = "SUBSCRIBER_BUFFER", fromEnvironment = "SSEKIT_SUBSCRIBER_BUFFER"),
     (name = "RETENTION_MS", fromEnvironment = "SSEKIT_RETENTION_MS"),

@@ -1,6 +1,8 @@
 // The demo page: a generation streamed live, surviving reloads, dropped connections and server restarts.
 import {
   Backoff,
+  allowedApiBase,
+  safeUrl,
   EVENT_NAMES,
   GenerationState,
   connect,
@@ -13,8 +15,19 @@ import {
 } from "../src/index";
 
 const params = new URLSearchParams(location.search);
-// `?api=http://host:port` streams from another server (through CORS); default: this origin.
-const api = params.get("api") ?? "";
+// `?api=http://host:port` streams from another server (through CORS); default: this origin. The
+// page shows what that server sends on this origin, so only origins the server that served the
+// page lists (its `ssekit-api-origins` meta) are followed; any other `api` is refused.
+const allowedOrigins = (document.querySelector<HTMLMetaElement>('meta[name="ssekit-api-origins"]')?.content ?? "")
+  .split(/\s+/)
+  .filter(Boolean);
+const requestedApi = params.get("api");
+const allowedApi = allowedApiBase(requestedApi, location.origin, allowedOrigins);
+const api = allowedApi ?? "";
+const apiRefused =
+  allowedApi === null
+    ? "This page follows streams only from its own origin or the API origins its server allows; the link's api is neither."
+    : null;
 const resolve = (url: string) => new URL(url, api || location.href).toString();
 const retryBase = Number(params.get("retryBase")) || 0;
 const backoff = retryBase > 0 ? new Backoff({ baseMs: retryBase, maxMs: retryBase * 10 }) : undefined;
@@ -79,9 +92,13 @@ function render() {
   $("#reasoning-empty").hidden = state.reasoning.length > 0;
 
   switch (state.status) {
-    case "complete":
-      setBanner("info", "Done.", state.documentUrl ? { href: resolve(state.documentUrl), label: "Open the saved document" } : undefined);
+    case "complete": {
+      // Only an http(s) document becomes a link: never a `javascript:` href.
+      const url = state.documentUrl;
+      const href = url && safeUrl(url, location.href) ? safeUrl(resolve(url)) : null;
+      setBanner("info", "Done.", href ? { href, label: "Open the saved document" } : undefined);
       break;
+    }
     case "cancelled":
       setBanner("info", "Stopped. The generation was cancelled.");
       break;
@@ -147,7 +164,15 @@ function follow() {
   conn = connect(resolve(state.eventsUrl!), handlers(), { lastEventId: state.lastEventId, backoff });
 }
 
+/** Shows why the page refuses its `api` (kept out of sessionStorage: a saved generation stays). */
+function refuseApi(message: string) {
+  state = new GenerationState({ storage: null });
+  state.fail(message);
+  render();
+}
+
 async function start(topic: string, blocks: number, delayMs: number) {
+  if (apiRefused) return refuseApi(apiRefused);
   conn?.close();
   conn = null;
   list.replaceChildren();
@@ -196,7 +221,9 @@ stopButton.addEventListener("click", () => void stop());
 
 // A reload shows the saved state at once and resumes the same generation after its last id.
 const restored = GenerationState.restore();
-if (restored && restored.eventsUrl && (restored.apiBase ?? "") === api) {
+if (apiRefused) {
+  refuseApi(apiRefused);
+} else if (restored && restored.eventsUrl && (restored.apiBase ?? "") === api) {
   state = restored;
   stage = restored.status === "generating" ? "Resuming" : stage;
   renderSkeletons(list, state.totalBlocks);

@@ -1,11 +1,12 @@
 // Builds web/dist (embedded in the ssekit binary) and, with --tests, the unit tests into build/.
+// Licence comments (DOMPurify's) are kept, at the end of each bundle.
 import { build } from "esbuild";
 import { copyFile, mkdir, readdir, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const common = { bundle: true, format: "esm", target: "es2020", legalComments: "none", logLevel: "warning" };
+const common = { bundle: true, format: "esm", target: "es2020", legalComments: "eof", logLevel: "warning" };
 
 await mkdir(join(root, "dist"), { recursive: true });
 await build({ ...common, entryPoints: [join(root, "src/index.ts")], outfile: join(root, "dist/ssekit.js") });

@@ -10,5 +10,6 @@ export {
   type VisibilitySource,
 } from "./connect";
 export * from "./events";
+export { allowedApiBase, safeUrl, setSanitizedHtml } from "./safe";
 export { blockElement, renderBlock, renderSkeletons, type Resolve } from "./render";
 export { GenerationState, type BlockState, type ImageState, type StateOptions, type Status } from "./state";

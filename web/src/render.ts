@@ -1,3 +1,4 @@
+import { safeUrl, setSanitizedHtml } from "./safe";
 import type { BlockState } from "./state";
 
 /** Resolves a server-relative URL (image, document) against the API base. */
@@ -39,10 +40,13 @@ export function blockElement(container: HTMLElement, index: number): HTMLElement
   return el;
 }
 
+/** The HTML each block body was last set from (its sanitized DOM may serialize differently). */
+const shownHtml = new WeakMap<HTMLElement, string>();
+
 /**
  * Shows a block as its state says: its skeleton until content arrives, then (with a fade-in) its
- * title, its HTML — sanitized by the server, so set as `innerHTML` — and its images, each a
- * placeholder until `image-ready`.
+ * title, its HTML — sanitized by the server, and again here — and its images, each a
+ * placeholder until `image-ready`. An image whose URL is not http(s) stays a placeholder.
  */
 export function renderBlock(container: HTMLElement, block: BlockState, resolve: Resolve = (u) => u): HTMLElement {
   const el = blockElement(container, block.index);
@@ -65,7 +69,10 @@ export function renderBlock(container: HTMLElement, block: BlockState, resolve: 
   }
   const title = el.querySelector<HTMLElement>(":scope > .ssekit-block-title")!;
   if (title.textContent !== (block.title ?? "")) title.textContent = block.title ?? "";
-  if (body.innerHTML !== block.html) body.innerHTML = block.html;
+  if (shownHtml.get(body) !== block.html) {
+    setSanitizedHtml(body, block.html);
+    shownHtml.set(body, block.html);
+  }
   const images = el.querySelector<HTMLElement>(":scope > .ssekit-block-images")!;
   for (const img of block.images) {
     let fig = images.querySelector<HTMLElement>(`:scope > [data-image-id="${CSS.escape(img.imageId)}"]`);
@@ -75,9 +82,10 @@ export function renderBlock(container: HTMLElement, block: BlockState, resolve: 
       fig.dataset.imageId = img.imageId;
       images.appendChild(fig);
     }
-    if (img.url && !fig.querySelector("img")) {
+    // Checked before and after `resolve`: an unsafe URL is never resolved, nor a resolved one used.
+    const src = img.url && safeUrl(img.url, doc.baseURI) ? safeUrl(resolve(img.url), doc.baseURI) : null;
+    if (src && !fig.querySelector("img")) {
       const image = doc.createElement("img");
-      const src = resolve(img.url);
       // An image request cut by a flaky network is tried again, a few times, with a growing pause.
       let retries = 0;
       image.addEventListener("error", () => {
@@ -90,7 +98,7 @@ export function renderBlock(container: HTMLElement, block: BlockState, resolve: 
       fig.replaceChildren(image);
       fig.dataset.status = "ready";
       fig.removeAttribute("aria-busy");
-    } else if (!img.url && !fig.firstChild) {
+    } else if (!src && !fig.firstChild) {
       const ph = doc.createElement("div");
       ph.className = "ssekit-image-placeholder ssekit-pulse";
       ph.textContent = img.alt;

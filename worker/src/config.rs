@@ -12,6 +12,9 @@ pub struct Config {
     pub keepalive_ms: u64,
     /// Allowed origins, `*` for any (`CORS_ORIGINS`, comma-separated).
     pub cors_origins: Vec<String>,
+    /// Origins besides its own whose API the demo page may follow with `?api=`
+    /// (`DEMO_API_ORIGINS`, comma-separated; malformed ones are left out).
+    pub demo_api_origins: Vec<String>,
     /// Largest request body, bytes (`MAX_BODY`).
     pub max_body: usize,
     /// Frames a slow subscriber may have waiting before it is disconnected (`SUBSCRIBER_BUFFER`).
@@ -43,6 +46,11 @@ impl Config {
                 .split(',')
                 .map(|o| o.trim().to_owned())
                 .filter(|o| !o.is_empty())
+                .collect(),
+            demo_api_origins: var("DEMO_API_ORIGINS")
+                .unwrap_or_default()
+                .split(',')
+                .filter_map(|o| ssekit_demo::page::parse_api_origin(o).ok())
                 .collect(),
             max_body: num("MAX_BODY", 1024 * 1024) as usize,
             subscriber_buffer: num("SUBSCRIBER_BUFFER", 1024).max(1) as usize,

@@ -41,11 +41,17 @@ async fn route(mut req: Request, env: &Env, config: &Config) -> Answer {
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     let get = method == Method::Get || method == Method::Head;
     match segments.as_slice() {
-        [""] if get => respond::typed(
-            "text/html; charset=utf-8",
-            page::INDEX.as_bytes().to_vec(),
-            "no-cache",
-        ),
+        [""] if get => {
+            let res = respond::typed(
+                "text/html; charset=utf-8",
+                page::index(&config.demo_api_origins).as_bytes().to_vec(),
+                "no-cache",
+            )?;
+            res.headers()
+                .set("content-security-policy", page::CSP)
+                .map_err(internal)?;
+            Ok(res)
+        }
         ["assets", file] if get => {
             let (content_type, body) = page::asset(file).ok_or_else(ApiError::unknown_asset)?;
             respond::typed(content_type, body.to_vec(), "no-cache")

@@ -43,5 +43,7 @@ pub const STREAM_HEADERS: &[(&str, &str)] = &[
     ("x-accel-buffering", "no"),
 ];
 
-/// The keep-alive comment: proxies see bytes and keep the connection open.
-pub const KEEPALIVE: &[u8] = b": keep-alive\n\n";
+/// The keep-alive comment: proxies see bytes and keep the connection open. No blank line
+/// follows it: once a stream has sent an id, httpx-sse yields an empty-data event for every
+/// blank line (see `ssekit_protocol::encode_comment`).
+pub const KEEPALIVE: &[u8] = b": keep-alive\n";

@@ -282,7 +282,9 @@ pub fn document_html(topic: &str, snap: &Snapshot) -> String {
         // Stored HTML was sanitized when it was appended.
         body.push_str(&block.html);
         for img in &block.images {
-            if let Some(url) = &img.url {
+            // The snapshot holds only safe URLs; checked again because this is where one becomes
+            // an `<img src>` served from the API's origin.
+            if let Some(url) = img.url.as_deref().filter(|u| ssekit_events::is_safe_url(u)) {
                 body.push_str(&format!(
                     r#"<img src="{}" alt="{}">"#,
                     escape(url),

@@ -88,3 +88,21 @@ fn hostile_topics_are_escaped() {
     assert_eq!(ssekit_demo::image_index("img-2.svg", 2), None);
     assert_eq!(ssekit_demo::image_index("../x", 2), None);
 }
+
+#[test]
+fn the_document_has_no_image_with_an_unsafe_url() {
+    let mut snap = Snapshot::default();
+    for (_, e) in run(2) {
+        snap.apply(&e);
+    }
+    // A snapshot built in code, not folded from parsed events, may hold any URL.
+    let images = &mut snap.blocks.get_mut(&0).unwrap().images;
+    images[0].url = Some("javascript:alert(1)".into());
+    let html = ssekit_demo::document_html("t", &snap);
+    assert!(!html.contains("javascript:"));
+    assert_eq!(
+        html.matches("<img ").count(),
+        1,
+        "the other block's image stays"
+    );
+}

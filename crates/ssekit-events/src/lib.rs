@@ -24,8 +24,10 @@
 
 mod id;
 mod snapshot;
+mod url;
 mod vocabulary;
 
 pub use id::{validate_stream_id, EventId, IdError};
 pub use snapshot::{BlockSnapshot, BlockStatus, ImageSnapshot, Snapshot, StreamStatus};
+pub use url::is_safe_url;
 pub use vocabulary::*;

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::url::is_safe_url;
 use crate::vocabulary::{BlockContentMode, Event, STAGE_CANCELLED};
 
 /// Where a stream stands.
@@ -179,6 +180,10 @@ impl Snapshot {
                     });
                 }
             }
+            // Parsed events have safe URLs already; one built in code might not, and the snapshot
+            // feeds `documentUrl` and the document's `<img src>`.
+            Event::ImageReady(e) if !is_safe_url(&e.url) => {}
+            Event::PersistComplete(e) if !is_safe_url(&e.url) => {}
             Event::ImageReady(e) => {
                 let b = self.block(e.block_index);
                 match b.images.iter_mut().find(|i| i.image_id == e.image_id) {
@@ -209,5 +214,27 @@ impl Snapshot {
             status: BlockStatus::Pending,
             images: Vec::new(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vocabulary::{ImageReady, PersistComplete};
+
+    #[test]
+    fn unsafe_urls_built_in_code_stay_out_of_the_snapshot() {
+        let mut s = Snapshot::default();
+        s.apply(&Event::ImageReady(ImageReady {
+            block_index: 0,
+            image_id: "i".into(),
+            url: "javascript:alert(1)".into(),
+        }));
+        s.apply(&Event::PersistComplete(PersistComplete {
+            url: "data:text/html,x".into(),
+            target: "store".into(),
+        }));
+        assert!(s.blocks.values().all(|b| b.images.is_empty()));
+        assert_eq!(s.document_url, None);
     }
 }

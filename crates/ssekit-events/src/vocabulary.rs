@@ -102,7 +102,10 @@ payload!(
         block_index: u32,
         /// The image's id.
         image_id: String,
-        /// Where the image is (may be relative to the server).
+        /// Where the image is: an `http(s)` URL or one relative to the server (the rule of
+        /// `is_safe_url`; others are refused).
+        #[serde(with = "crate::url::safe_url")]
+        #[ts(type = "string")]
         url: String,
     }
 );
@@ -116,7 +119,10 @@ payload!(
 payload!(
     /// `persist-complete`: the document is saved.
     PersistComplete {
-        /// Where the saved document is served (may be relative to the server).
+        /// Where the saved document is served: an `http(s)` URL or one relative to the server
+        /// (the rule of `is_safe_url`; others are refused).
+        #[serde(with = "crate::url::safe_url")]
+        #[ts(type = "string")]
         url: String,
         /// Where it was saved.
         target: String,
@@ -327,6 +333,37 @@ mod tests {
         assert!(
             Event::from_parts("error", r#"{"message":"m","stage":"s","recoverable":true}"#).is_ok()
         );
+    }
+
+    #[test]
+    fn urls_must_be_http_or_relative() {
+        for (name, data) in [
+            (
+                "image-ready",
+                r#"{"blockIndex":0,"imageId":"i","url":"URL"}"#,
+            ),
+            ("persist-complete", r#"{"url":"URL","target":"store"}"#),
+        ] {
+            for ok in ["/v1/generations/g/document", "https://cdn.example/a.png"] {
+                assert!(Event::from_parts(name, &data.replace("URL", ok)).is_ok());
+            }
+            for bad in [
+                "javascript:alert(1)",
+                "data:text/html,<script>alert(1)</script>",
+            ] {
+                let json = data.replace("URL", bad);
+                let err = Event::from_parts(name, &json).unwrap_err();
+                assert!(
+                    matches!(err, VocabularyError::InvalidPayload { .. }),
+                    "{err}"
+                );
+                let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+                assert!(Event::from_value(name, value).is_err());
+                // The line format of `exec` pipelines goes through the same check.
+                let line = format!(r#"{{"event":"{name}","data":{json}}}"#);
+                assert!(serde_json::from_str::<Event>(&line).is_err());
+            }
+        }
     }
 
     #[test]

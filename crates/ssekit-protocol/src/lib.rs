@@ -8,7 +8,7 @@
 //!
 //! let mut buf = Vec::new();
 //! encode_event(&mut buf, Some("gen_a:1"), Some("block-start"), "{\"blockIndex\":0}").unwrap();
-//! assert_eq!(buf, b"id: gen_a:1\nevent: block-start\ndata: {\"blockIndex\":0}\n\n");
+//! assert_eq!(buf, b"event: block-start\ndata: {\"blockIndex\":0}\nid: gen_a:1\n\n");
 //!
 //! let mut parser = Parser::new();
 //! let items = parser.push(&buf);

@@ -28,6 +28,9 @@ pub struct Parser {
     line: Vec<u8>,
     data: String,
     event: String,
+    /// The id field's value in force for the event being read (WHATWG "last event ID buffer").
+    id_buffer: String,
+    /// The id as of the last dispatch (the event source's "last event ID string").
     last_id: String,
     retry: Option<u64>,
     /// A CR ended the last line: an LF starting the next chunk belongs to it.
@@ -42,7 +45,10 @@ impl Parser {
         Self::default()
     }
 
-    /// The last event id (it persists across events).
+    /// The last event id: the id in force when the last event was dispatched (a blank line was
+    /// read), as a reconnecting client must send it in `Last-Event-ID`. An `id:` line of an
+    /// event still being read does not count until its blank line arrives: resuming from it
+    /// would skip that event. It persists across events until an `id:` field changes it.
     pub fn last_event_id(&self) -> &str {
         &self.last_id
     }
@@ -62,6 +68,10 @@ impl Parser {
     /// Feeds a chunk (split anywhere, even inside a CRLF or a UTF-8 sequence); pushes every
     /// complete item onto `out`.
     pub fn feed(&mut self, mut chunk: &[u8], out: &mut Vec<Item>) {
+        if chunk.is_empty() {
+            // Nothing to read: above all, a pending CR must still swallow the next chunk's LF.
+            return;
+        }
         if !self.started {
             // Wait for enough bytes to tell whether the stream opens with a BOM.
             if self.line.len() + chunk.len() < 3
@@ -136,7 +146,7 @@ impl Parser {
                 self.data.push_str(value);
                 self.data.push('\n');
             }
-            "id" if !value.contains('\0') => value.clone_into(&mut self.last_id),
+            "id" if !value.contains('\0') => value.clone_into(&mut self.id_buffer),
             "retry" if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) => {
                 if let Ok(ms) = value.parse() {
                     self.retry = Some(ms);
@@ -148,6 +158,8 @@ impl Parser {
     }
 
     fn dispatch(&mut self, out: &mut Vec<Item>) {
+        // Set on every dispatch, even one without data (WHATWG "dispatch the event", step 1).
+        self.last_id.clone_from(&self.id_buffer);
         if self.data.is_empty() {
             self.event.clear();
             return;

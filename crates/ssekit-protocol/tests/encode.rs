@@ -13,7 +13,7 @@ fn encodes_fields_in_order() {
     encode_event(&mut buf, None, None, "plain").unwrap();
     assert_eq!(
         buf,
-        b"id: s:1\nevent: block-start\ndata: {}\n\nretry: 1500\n\ndata: plain\n\n"
+        b"event: block-start\ndata: {}\nid: s:1\n\nretry: 1500\ndata: plain\n\n"
     );
 }
 
@@ -62,4 +62,24 @@ fn comments_cannot_inject_fields() {
         "{items:?}"
     );
     assert_eq!(items.len(), 3);
+}
+
+#[test]
+fn retry_hints_and_comments_write_no_blank_line() {
+    // A blank line ends an event: httpx-sse yields one with empty data for each blank line once
+    // an id has been seen (and sseclient-py splits blocks on them). Only events write one.
+    let mut buf = Vec::new();
+    encode_retry(&mut buf, 1000);
+    encode_comment(&mut buf, "keep-alive");
+    encode_comment(&mut buf, "a\nb");
+    assert_eq!(buf, b"retry: 1000\n: keep-alive\n: a\n: b\n");
+}
+
+#[test]
+fn the_id_is_the_last_field_of_an_event() {
+    // Clients that take an id as soon as its line is read (fetch-event-source) then see it only
+    // once the whole event is in: a cut inside the event cannot make them skip it on resume.
+    let mut buf = Vec::new();
+    encode_event(&mut buf, Some("s:7"), Some("step"), "a\r\nb").unwrap();
+    assert_eq!(buf, b"event: step\ndata: a\ndata: b\nid: s:7\n\n");
 }

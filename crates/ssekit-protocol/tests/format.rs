@@ -83,11 +83,29 @@ fn format_comments() {
 
 #[test]
 fn format_data_before_final_empty_line() {
-    // An unterminated final event is never dispatched.
-    assert_eq!(
-        datas(b"retry:1000\ndata:test1\n\nid:test\ndata:test2"),
-        ["test1"]
-    );
+    // An unterminated final event is never dispatched, and its id is not the last event id: a
+    // client resuming from "test" would never see test2.
+    let stream = b"retry:1000\ndata:test1\n\nid:test\ndata:test2";
+    assert_eq!(datas(stream), ["test1"]);
+    let mut p = Parser::new();
+    p.push(stream);
+    assert_eq!(p.last_event_id(), "");
+}
+
+#[test]
+fn the_last_event_id_is_reported_at_dispatch() {
+    // eventsource-parser's "reports an id at dispatch": an id line counts once its event's
+    // blank line is read, whichever field order the server uses.
+    let mut p = Parser::new();
+    assert!(p.push(b"id: 1\ndata: a\n\n").len() == 1);
+    assert_eq!(p.last_event_id(), "1");
+    assert!(p.push(b"id: 2\ndata: b\n").is_empty());
+    assert_eq!(p.last_event_id(), "1", "event 2 is not dispatched yet");
+    assert!(p.push(b"data: c\nid: 3\n").is_empty());
+    assert_eq!(p.last_event_id(), "1");
+    let out = p.push(b"\n");
+    assert!(matches!(&out[..], [Item::Event(e)] if e.id == "3" && e.data == "b\nc"));
+    assert_eq!(p.last_event_id(), "3");
 }
 
 #[test]
@@ -213,6 +231,35 @@ fn crlf_split_across_chunks_is_one_line_end() {
         })
         .collect();
     assert_eq!(data, ["a", "b"]);
+}
+
+#[test]
+fn an_empty_chunk_between_cr_and_lf_keeps_them_one_line_end() {
+    for chunks in [
+        &[&b"data:a\r"[..], b"", b"\ndata:b\n\n"][..],
+        &[b"data:a\r", b"", b"", b"\ndata:b\n\n"],
+        &[
+            b"data:a\r",
+            b"",
+            b"\n",
+            b"",
+            b"data:b\r",
+            b"",
+            b"\n",
+            b"",
+            b"\r\n",
+        ],
+    ] {
+        let items = parse_chunks(chunks);
+        let data: Vec<String> = items
+            .into_iter()
+            .filter_map(|i| match i {
+                Item::Event(e) => Some(e.data),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(data, ["a\nb"], "{chunks:?}");
+    }
 }
 
 #[test]

@@ -71,6 +71,8 @@ pub struct Config {
     pub retry: Duration,
     /// Origins allowed by CORS; `*` allows any.
     pub cors_origins: Vec<String>,
+    /// Origins besides its own whose API the demo page may follow with `?api=` (`http(s)://host[:port]`).
+    pub demo_api_origins: Vec<String>,
     /// How long finished streams are kept.
     pub retention: Duration,
     /// Largest request body, in bytes.
@@ -104,6 +106,7 @@ impl Default for Config {
             keepalive: Duration::from_secs(30),
             retry: Duration::from_millis(1000),
             cors_origins: vec!["*".into()],
+            demo_api_origins: Vec::new(),
             retention: Duration::from_secs(3600),
             max_body: 1024 * 1024,
             max_connections: 20_000,

@@ -30,6 +30,16 @@ pub struct ServeArgs {
         default_value = "*"
     )]
     cors_origins: Vec<String>,
+    /// An origin, `http(s)://HOST[:PORT]`, besides its own, whose streams the demo page may follow
+    /// with `?api=` (repeat for several). None by default: the page shows what it streams on this
+    /// origin, so it follows only servers trusted to sanitize it.
+    #[arg(
+        long = "demo-api-origin",
+        env = "SSEKIT_DEMO_API_ORIGINS",
+        value_delimiter = ',',
+        value_parser = ssekit_demo::page::parse_api_origin
+    )]
+    demo_api_origins: Vec<String>,
     /// How long finished streams are kept before they are removed.
     #[arg(long, env = "SSEKIT_RETENTION", default_value = "1h", value_parser = humantime::parse_duration)]
     retention: Duration,
@@ -88,6 +98,7 @@ pub async fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         keepalive: args.keepalive,
         retry: args.retry,
         cors_origins: args.cors_origins,
+        demo_api_origins: args.demo_api_origins,
         retention: args.retention,
         max_body: args.max_body,
         max_connections: args.max_connections,

@@ -83,12 +83,18 @@ async fn the_stream_starts_with_a_retry_hint_and_every_event_has_an_id() {
     let created = create(&server, 1, 0).await;
     let sse = Sse::open(&server.url(created["eventsUrl"].as_str().unwrap()), None).await;
     let raw = String::from_utf8(sse.raw().await).unwrap();
-    assert!(raw.starts_with("retry: 250\n\n"), "{raw:?}");
-    let frames: Vec<&str> = raw.trim_end().split("\n\n").skip(1).collect();
+    // The hint ends no event (no blank line): httpx-sse would yield an empty-data event.
+    let body = raw
+        .strip_prefix("retry: 250\n")
+        .unwrap_or_else(|| panic!("{raw:?}"));
+    let frames: Vec<&str> = body.trim_end().split("\n\n").collect();
     assert_eq!(frames.len() as u64, demo_events(1));
     for f in frames {
-        assert!(f.starts_with("id: gen_"), "{f:?}");
-        assert_eq!(f.lines().filter(|l| l.starts_with("data: ")).count(), 1);
+        // The id is the last field, so clients that take it early see it only with the event.
+        let lines: Vec<&str> = f.lines().collect();
+        assert!(lines[0].starts_with("event: "), "{f:?}");
+        assert!(lines[lines.len() - 1].starts_with("id: gen_"), "{f:?}");
+        assert_eq!(lines.iter().filter(|l| l.starts_with("data: ")).count(), 1);
     }
 }
 
@@ -414,6 +420,35 @@ async fn publish_api_needs_the_right_token_and_validates_events() {
         .await;
     assert_sequence(&events, &id, 1, 3);
     assert_eq!(events[1].data["html"], "<p>hi</p>");
+}
+
+#[tokio::test]
+async fn publishing_a_url_with_an_unsafe_scheme_is_refused() {
+    let server = Server::memory(&[]);
+    let stream = create_stream(&server).await;
+    let token = stream["publishToken"].as_str().unwrap().to_string();
+    let publish = server.url(stream["publishUrl"].as_str().unwrap());
+    let image = |url: &str| json!({"event": "image-ready", "data": {"blockIndex": 0, "imageId": "i", "url": url}});
+    let saved =
+        |url: &str| json!({"event": "persist-complete", "data": {"url": url, "target": "store"}});
+    for url in [
+        "javascript:alert(document.domain)",
+        "JavaScript:alert(1)",
+        "java\tscript:alert(1)",
+        "data:image/svg+xml,<svg onload=alert(1)>",
+        "vbscript:x",
+    ] {
+        for bad in [image(url), saved(url)] {
+            let res = post_events(&publish, &token, &bad).await;
+            assert_eq!(
+                error_of(res).await,
+                (422, "invalid_request".into()),
+                "{bad}"
+            );
+        }
+    }
+    let ok = json!({"events": [image("/images/a.svg"), image("https://cdn.example/a.png"), saved("/docs/a.html")]});
+    assert_eq!(post_events(&publish, &token, &ok).await.status(), 201);
 }
 
 #[tokio::test]

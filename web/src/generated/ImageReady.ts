@@ -13,6 +13,7 @@ blockIndex: number,
  */
 imageId: string, 
 /**
- * Where the image is (may be relative to the server).
+ * Where the image is: an `http(s)` URL or one relative to the server (the rule of
+ * `is_safe_url`; others are refused).
  */
 url: string, };

@@ -5,7 +5,8 @@
  */
 export type PersistComplete = { 
 /**
- * Where the saved document is served (may be relative to the server).
+ * Where the saved document is served: an `http(s)` URL or one relative to the server
+ * (the rule of `is_safe_url`; others are refused).
  */
 url: string, 
 /**

@@ -162,7 +162,7 @@ test("6. the page on another origin streams through CORS", { timeout: TIMEOUT },
   t.after(() => runCleanup(cleanup));
   const server = await startServer();
   cleanup.push(() => server.kill9());
-  const site = await startStatic(cleanup);
+  const site = await startStatic(cleanup, { apiOrigins: [server.base] });
   const { page } = await launch(cleanup);
   await page.goto(`${site.base}/?api=${encodeURIComponent(server.base)}&topic=cors&blocks=2&delayMs=30&autostart=1`);
   await waitStatus(page, "complete");

@@ -227,8 +227,9 @@ export function startProxy(target, cleanup) {
   );
 }
 
-/** Serves web/dist on another origin (the page's files only; no API). */
-export function startStatic(cleanup) {
+/** Serves web/dist on another origin (the page's files only; no API), its page allowed to
+ * follow the API of `apiOrigins` (as `ssekit serve --demo-api-origin` renders it). */
+export function startStatic(cleanup, { apiOrigins = [] } = {}) {
   const files = {
     "/": ["index.html", "text/html"],
     "/assets/demo.js": ["demo.js", "text/javascript"],
@@ -238,7 +239,12 @@ export function startStatic(cleanup) {
   const server = createServer((req, res) => {
     const f = files[new URL(req.url, "http://x").pathname];
     if (!f) return res.writeHead(404).end();
-    res.writeHead(200, { "content-type": f[1] }).end(readFileSync(join(webRoot, "dist", f[0])));
+    let body = readFileSync(join(webRoot, "dist", f[0]));
+    if (f[0] === "index.html") {
+      const meta = '<meta name="ssekit-api-origins" content="">';
+      body = body.toString().replace(meta, meta.replace('content=""', `content="${apiOrigins.join(" ")}"`));
+    }
+    res.writeHead(200, { "content-type": f[1] }).end(body);
   });
   return new Promise((resolve) =>
     server.listen(0, "127.0.0.1", () => {

@@ -1,16 +1,22 @@
 //! The demo page and the built web client, embedded in the binary so `cargo run` needs no npm.
 
+use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use ssekit_demo::page;
 
 use crate::error::ApiError;
 use crate::extract::PathParams;
+use crate::AppState;
 
-pub async fn index() -> impl IntoResponse {
+/// The demo page, with the API origins it may follow besides this one.
+pub async fn index(State(state): State<AppState>) -> impl IntoResponse {
     (
-        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-        page::INDEX,
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CONTENT_SECURITY_POLICY, page::CSP),
+        ],
+        page::index(&state.config.demo_api_origins).into_owned(),
     )
 }
 

@@ -55,9 +55,10 @@ impl StoredEvent {
         ssekit_protocol::encode_event(&mut buf, Some(&id), Some(kind.as_str()), data)
             .expect("stream ids and event names are validated");
         let frame = Bytes::from(buf);
-        // The frame ends with "data: {json}\n\n"; the payload is the part before those two LFs.
-        let end = frame.len() - 2;
-        let data = frame.slice(end - data.len()..end);
+        // The frame is "event: {kind}\ndata: {json}\nid: {id}\n\n": the payload follows the
+        // event line and the "data: " prefix.
+        let start = "event: ".len() + kind.as_str().len() + "\ndata: ".len();
+        let data = frame.slice(start..start + data.len());
         Self {
             seq,
             kind,

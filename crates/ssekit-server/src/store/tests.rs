@@ -46,7 +46,7 @@ async fn appends_in_order_without_gaps(store: Arc<dyn Store>) {
     assert_eq!(all.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 2, 3]);
     assert_eq!(
         &all[0].frame[..],
-        b"id: s1:1\nevent: reasoning-step\ndata: {\"step\":1,\"content\":\"step 1\"}\n\n"
+        b"event: reasoning-step\ndata: {\"step\":1,\"content\":\"step 1\"}\nid: s1:1\n\n"
     );
     assert_eq!(all[2].event().unwrap(), step(3));
     let tail = store.read("s1", 1, 1, usize::MAX).await.unwrap();
