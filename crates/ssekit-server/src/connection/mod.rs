@@ -13,6 +13,8 @@ mod rewind;
 mod stall;
 
 use std::pin::pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::http::StatusCode;
@@ -34,6 +36,9 @@ const DRAIN: Duration = Duration::from_secs(10);
 
 /// How long a refused connection is given to take its `503` before it is closed.
 const REFUSE_GRACE: Duration = Duration::from_secs(1);
+/// Refused connections given that grace at once; beyond, a refusal is one non-blocking write
+/// and a close, so a flood of refused connections cannot itself use up the descriptors.
+const MAX_REFUSING: usize = 64;
 
 /// Accepts connections until shutdown, then waits (a while) for open ones to end.
 ///
@@ -42,6 +47,7 @@ const REFUSE_GRACE: Duration = Duration::from_secs(1);
 /// that never finish a request cannot take the descriptors the server needs.
 pub async fn serve(state: AppState, listener: TcpListener, router: Router) {
     let tracker = TaskTracker::new();
+    let refusing = Arc::new(AtomicUsize::new(0));
     loop {
         let accepted = tokio::select! {
             a = listener.accept() => a,
@@ -58,7 +64,7 @@ pub async fn serve(state: AppState, listener: TcpListener, router: Router) {
         };
         match Open::acquire(&state) {
             Some(open) => tracker.spawn(connection(state.clone(), router.clone(), tcp, open)),
-            None => tracker.spawn(refuse(state.clone(), tcp)),
+            None => tracker.spawn(refuse(state.clone(), tcp, refusing.clone())),
         };
     }
     tracker.close();
@@ -87,29 +93,52 @@ impl Drop for Open {
     }
 }
 
-/// Answers a connection over the limit: `503` with `Retry-After`, then close. The request is
-/// not read (the answer is the same for any); what arrives within a second is drained so the
-/// close does not reset the connection before the client has read the answer.
-async fn refuse(state: AppState, mut tcp: TcpStream) {
+/// Answers a connection over the limit: `503` with `Retry-After`, then close, within a couple of
+/// seconds whatever the client does.
+async fn refuse(state: AppState, mut tcp: TcpStream, refusing: Arc<AtomicUsize>) {
     state.metrics.refused_connections.inc();
+    let e = ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "too_many_connections",
+        "the server holds as many connections as it may; retry shortly",
+    )
+    .retry_after(1);
+    let answer = respond::error_bytes(&e, &[], false);
+    if refusing.fetch_add(1, Ordering::Relaxed) >= MAX_REFUSING {
+        refusing.fetch_sub(1, Ordering::Relaxed);
+        let _ = tcp.try_write(&answer);
+        return;
+    }
+    let mut sink = [0u8; 1024];
+    // Answer once the head has come (an HTTP client takes an answer before its request for a
+    // broken connection), or the grace is over; at most MAX_HEAD bytes are read and dropped.
     let _ = tokio::time::timeout(REFUSE_GRACE, async {
-        let e = ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "too_many_connections",
-            "the server holds as many connections as it may; retry shortly",
-        )
-        .retry_after(1);
-        if respond::write_error(&mut tcp, &e, &[], false)
-            .await
-            .is_err()
-        {
+        let (mut read, mut tail) = (0, [0u8; 4]);
+        while read < head::MAX_HEAD {
+            let n = match tcp.read(&mut sink).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => n,
+            };
+            read += n;
+            for &b in &sink[..n] {
+                tail = [tail[1], tail[2], tail[3], b];
+            }
+            if &tail == b"\r\n\r\n" {
+                break;
+            }
+        }
+    })
+    .await;
+    let _ = tokio::time::timeout(REFUSE_GRACE, async {
+        if tcp.write_all(&answer).await.is_err() {
             return;
         }
+        // Drained, so the close does not reset the answer away before the client reads it.
         let _ = tcp.shutdown().await;
-        let mut sink = [0u8; 1024];
         while matches!(tcp.read(&mut sink).await, Ok(n) if n > 0) {}
     })
     .await;
+    refusing.fetch_sub(1, Ordering::Relaxed);
 }
 
 async fn connection(state: AppState, router: Router, tcp: TcpStream, _open: Open) {

@@ -125,6 +125,11 @@ pub async fn write_error<S: AsyncWrite + Unpin>(
     cors: &[(&'static str, String)],
     keep: bool,
 ) -> io::Result<()> {
+    io.write_all(&error_bytes(e, cors, keep)).await
+}
+
+/// A whole error response: head and JSON body.
+pub fn error_bytes(e: &ApiError, cors: &[(&'static str, String)], keep: bool) -> Vec<u8> {
     let body = e.body();
     let len = body.len().to_string();
     let retry = e.retry_after_secs().map(|s| s.to_string());
@@ -137,7 +142,7 @@ pub async fn write_error<S: AsyncWrite + Unpin>(
     }
     let mut out = response_head(e.status(), cors, &extra, plain(keep));
     out.extend_from_slice(body.as_bytes());
-    io.write_all(&out).await
+    out
 }
 
 /// The `Connection` header of an answer that is not a stream, as hyper writes it to an HTTP/1.1
