@@ -21,8 +21,13 @@ fuzz_target!(|body: &[u8]| {
     let mut republish = Vec::new();
     for (i, event) in events.iter().enumerate() {
         let data = event.data_json();
-        encode_event(&mut wire, Some(&format!("str_a:{}", i + 1)), Some(event.name()), &data)
-            .unwrap();
+        encode_event(
+            &mut wire,
+            Some(&format!("str_a:{}", i + 1)),
+            Some(event.name()),
+            &data,
+        )
+        .unwrap();
         republish.push(format!(r#"{{"event":{:?},"data":{data}}}"#, event.name()));
     }
     let parsed: Vec<_> = Parser::new()
@@ -33,7 +38,10 @@ fuzz_target!(|body: &[u8]| {
             other => panic!("{other:?} on the wire"),
         })
         .collect();
-    let sent: Vec<_> = events.iter().map(|e| (e.name().to_owned(), e.data_json())).collect();
+    let sent: Vec<_> = events
+        .iter()
+        .map(|e| (e.name().to_owned(), e.data_json()))
+        .collect();
     assert_eq!(parsed, sent);
     let body = format!(r#"{{"events":[{}]}}"#, republish.join(","));
     let again = publish_events(body.as_bytes()).expect("accepted events are accepted again");

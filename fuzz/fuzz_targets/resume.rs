@@ -18,9 +18,14 @@ fuzz_target!(|input: (Option<&[u8]>, &str, &str, u64)| {
     if let Some(id) = &after {
         // What the server sends as `id:` and a client sends back resumes at the same place.
         let printed = id.to_string();
-        let again = last_event_id(Some(printed.as_bytes()), "").unwrap().unwrap();
+        let again = last_event_id(Some(printed.as_bytes()), "")
+            .unwrap()
+            .unwrap();
         assert_eq!(&again, id);
-        assert!(ssekit_protocol::validate_id(&printed).is_ok(), "{printed:?}");
+        assert!(
+            ssekit_protocol::validate_id(&printed).is_ok(),
+            "{printed:?}"
+        );
     }
     match resume_after(stream, after.as_ref(), last_seq) {
         Ok(seq) => {
