@@ -31,6 +31,9 @@ const ssekit :Workerd.Worker = (
     (name = "DEMO_API_ORIGINS", fromEnvironment = "SSEKIT_DEMO_API_ORIGINS"),
     (name = "MAX_BODY", fromEnvironment = "SSEKIT_MAX_BODY"),
     (name = "SUBSCRIBER_BUFFER", fromEnvironment = "SSEKIT_SUBSCRIBER_BUFFER"),
+    (name = "SUBSCRIBER_BUFFER_BYTES", fromEnvironment = "SSEKIT_SUBSCRIBER_BUFFER_BYTES"),
+    (name = "STALL_TIMEOUT_MS", fromEnvironment = "SSEKIT_STALL_TIMEOUT_MS"),
+    (name = "BODY_TIMEOUT_MS", fromEnvironment = "SSEKIT_BODY_TIMEOUT_MS"),
     (name = "RETENTION_MS", fromEnvironment = "SSEKIT_RETENTION_MS"),
   ],
 );

@@ -19,6 +19,15 @@ pub struct Config {
     pub max_body: usize,
     /// Frames a slow subscriber may have waiting before it is disconnected (`SUBSCRIBER_BUFFER`).
     pub subscriber_buffer: usize,
+    /// Bytes a slow subscriber may have waiting before it is disconnected
+    /// (`SUBSCRIBER_BUFFER_BYTES`): frames can be large, so a count alone bounds nothing.
+    pub subscriber_buffer_bytes: usize,
+    /// A connection whose last chunk has not been taken for this long is stalled and closed, ms
+    /// (`STALL_TIMEOUT_MS`, the native `--stall-timeout`).
+    pub stall_timeout_ms: u64,
+    /// A request body must have arrived within this, ms (`BODY_TIMEOUT_MS`, the native
+    /// `--body-timeout`).
+    pub body_timeout_ms: u64,
     /// How long a finished stream is kept, ms (`RETENTION_MS`).
     pub retention_ms: u64,
 }
@@ -53,7 +62,11 @@ impl Config {
                 .filter_map(|o| ssekit_demo::page::parse_api_origin(o).ok())
                 .collect(),
             max_body: num("MAX_BODY", 1024 * 1024) as usize,
-            subscriber_buffer: num("SUBSCRIBER_BUFFER", 1024).max(1) as usize,
+            subscriber_buffer: num("SUBSCRIBER_BUFFER", 256).max(1) as usize,
+            subscriber_buffer_bytes: num("SUBSCRIBER_BUFFER_BYTES", 4 * 1024 * 1024).max(1)
+                as usize,
+            stall_timeout_ms: num("STALL_TIMEOUT_MS", 30_000).max(100),
+            body_timeout_ms: num("BODY_TIMEOUT_MS", 30_000).max(100),
             retention_ms: num("RETENTION_MS", 3600 * 1000),
         }
     }

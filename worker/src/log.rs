@@ -30,8 +30,12 @@ impl Row {
     }
 }
 
-/// Rows read per query while replaying.
-pub const PAGE: u64 = 1024;
+/// Most rows read per query.
+const PAGE_ROWS: u64 = 1024;
+
+/// A page of rows stops once it holds this many bytes (its last row may take it past): replay
+/// memory is a page, whatever the history's size, and wasm memory never shrinks.
+pub const PAGE_BYTES: usize = 128 * 1024;
 
 /// The log of one stream.
 #[derive(Clone)]
@@ -45,8 +49,15 @@ struct MetaRow {
 }
 
 impl Log {
-    /// Opens the log, creating its tables the first time.
-    pub fn open(sql: SqlStorage) -> worker::Result<Self> {
+    /// The log of an object; nothing is read or written yet.
+    pub fn new(sql: SqlStorage) -> Self {
+        Self { sql }
+    }
+
+    /// Creates the tables: only when a stream is created, so an object asked about an id that
+    /// was never created writes nothing.
+    fn create_tables(&self) -> worker::Result<()> {
+        let sql = &self.sql;
         sql.exec(
             "CREATE TABLE IF NOT EXISTS meta (one INTEGER PRIMARY KEY CHECK (one = 1), json TEXT NOT NULL)",
             None,
@@ -55,11 +66,26 @@ impl Log {
             "CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, name TEXT NOT NULL, data TEXT NOT NULL)",
             None,
         )?;
-        Ok(Self { sql })
+        Ok(())
     }
 
     /// The stream's metadata, if it was created.
     pub fn meta(&self) -> worker::Result<Option<StreamMeta>> {
+        #[derive(Deserialize)]
+        struct Count {
+            n: i64,
+        }
+        // Reads the schema only: asking about an unknown id creates no table.
+        let tables: Count = self
+            .sql
+            .exec(
+                "SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'meta'",
+                None,
+            )?
+            .one()?;
+        if tables.n == 0 {
+            return Ok(None);
+        }
         let rows: Vec<MetaRow> = self
             .sql
             .exec("SELECT json FROM meta WHERE one = 1", None)?
@@ -69,6 +95,12 @@ impl Log {
                 serde_json::from_str(&r.json).map_err(|e| worker::Error::RustError(e.to_string()))
             })
             .transpose()
+    }
+
+    /// Creates the stream: its tables and metadata.
+    pub fn create(&self, meta: &StreamMeta) -> worker::Result<()> {
+        self.create_tables()?;
+        self.put_meta(meta)
     }
 
     /// Writes the metadata.
@@ -118,17 +150,28 @@ impl Log {
         Ok(rows)
     }
 
-    /// Up to `limit` events after position `after`, in order.
-    pub fn read(&self, after: u64, limit: u64) -> worker::Result<Vec<Row>> {
-        self.sql
-            .exec(
-                "SELECT seq, name, data FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
-                vec![
-                    SqlStorageValue::from(after as i64),
-                    SqlStorageValue::from(limit as i64),
-                ],
-            )?
-            .to_array()
+    /// The events after position `after`, in order: at most [`PAGE_ROWS`], and no more once
+    /// they hold [`PAGE_BYTES`]. Rows are taken from the cursor one by one, so the rest of the
+    /// query is never read into memory.
+    pub fn page(&self, after: u64) -> worker::Result<Vec<Row>> {
+        let cursor = self.sql.exec(
+            "SELECT seq, name, data FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
+            vec![
+                SqlStorageValue::from(after as i64),
+                SqlStorageValue::from(PAGE_ROWS as i64),
+            ],
+        )?;
+        let mut rows = Vec::new();
+        let mut bytes = 0;
+        for row in cursor.next::<Row>() {
+            let row = row?;
+            bytes += row.name.len() + row.data.len();
+            rows.push(row);
+            if bytes >= PAGE_BYTES {
+                break;
+            }
+        }
+        Ok(rows)
     }
 
     /// Folds every event into the stream's snapshot.
@@ -136,7 +179,7 @@ impl Log {
         let mut snap = Snapshot::default();
         let mut after = 0;
         loop {
-            let page = self.read(after, PAGE)?;
+            let page = self.page(after)?;
             let Some(last) = page.last() else { break };
             after = last.seq;
             for row in &page {

@@ -21,7 +21,9 @@ pub async fn run(stream: Rc<Inner>, meta: StreamMeta) {
         if step.pause && delay > 0 {
             worker::Delay::from(Duration::from_millis(delay)).await;
         }
-        let event = script.event(step, now_ms().saturating_sub(meta.created_at));
+        let mut event = script.event(step, now_ms().saturating_sub(meta.created_at));
+        // As the native emitter does: the same script stores the same HTML on both targets.
+        ssekit_api::sanitize::sanitize(&mut event);
         if let Err(e) = stream.append(std::slice::from_ref(&event)) {
             // `stream_finished`: cancelled meanwhile. Anything else: the watchdog ends the stream.
             if e.code() != ApiError::finished().code() {

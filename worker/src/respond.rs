@@ -1,5 +1,8 @@
 //! Responses: JSON bodies, the shared API errors, event streams, CORS.
 
+use std::time::Duration;
+
+use futures::future::{select, Either};
 use futures::{Stream, StreamExt};
 use serde_json::Value;
 use ssekit_api::ApiError;
@@ -43,15 +46,16 @@ pub fn typed(content_type: &str, body: Vec<u8>, cache: &str) -> Answer {
     Ok(ResponseBuilder::new().with_headers(headers).fixed(body))
 }
 
-/// An event stream: the SSE headers, and each chunk sent as it comes.
-pub fn event_stream(chunks: impl Stream<Item = Vec<u8>> + 'static) -> Answer {
+/// An event stream: the SSE headers, and each chunk sent as it comes; an error ends the
+/// response abruptly (the connection is closed, not the stream completed).
+pub fn event_stream(chunks: impl Stream<Item = Result<Vec<u8>>> + 'static) -> Answer {
     let headers = Headers::new();
     for (name, value) in ssekit_api::STREAM_HEADERS {
         let _ = headers.set(name, value);
     }
     let res = ResponseBuilder::new()
         .with_headers(headers)
-        .from_stream(chunks.map(Ok::<Vec<u8>, worker::Error>))
+        .from_stream(chunks)
         .map_err(internal)?;
     Ok(res)
 }
@@ -61,32 +65,85 @@ pub fn no_content() -> Response {
     ResponseBuilder::new().with_status(204).empty()
 }
 
-/// Reads a JSON request body of at most `limit` bytes: `415` for another content type, `413`
-/// over the limit (checked as it arrives, so a huge body is never held).
-pub async fn read_body(req: &mut Request, limit: usize) -> std::result::Result<Vec<u8>, ApiError> {
+/// Most bytes of a refused body read and thrown away before answering. A client still sending
+/// when the answer comes (and the connection closes) gets a reset instead of the answer; past
+/// this, it gets the reset: the Worker will not read an unbounded body for it.
+const DRAIN_MAX: usize = 8 * 1024 * 1024;
+
+/// `408`: the body did not arrive in time (a client that declares a length and stalls must not
+/// hold the request open).
+pub fn request_timeout() -> ApiError {
+    ApiError::new(
+        http::StatusCode::REQUEST_TIMEOUT,
+        "request_timeout",
+        "the request body did not arrive in time",
+    )
+}
+
+/// Reads a JSON request body of at most `limit` bytes within `timeout_ms`: `415` for another
+/// content type, `413` over the limit (checked as it arrives, so a huge body is never held),
+/// `408` past the deadline. A refused body is still read (and dropped) up to [`DRAIN_MAX`], so
+/// the client is reading when the answer comes.
+pub async fn read_body(
+    req: &mut Request,
+    limit: usize,
+    timeout_ms: u64,
+) -> std::result::Result<Vec<u8>, ApiError> {
     let ct = req.headers().get("content-type").ok().flatten();
-    ssekit_api::check_json_content_type(ct.as_deref())?;
+    let mut refused = ssekit_api::check_json_content_type(ct.as_deref()).err();
     let declared = req
         .headers()
         .get("content-length")
         .ok()
         .flatten()
         .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > limit) {
-        return Err(ssekit_api::too_large(limit));
+    if let Some(n) = declared.filter(|&n| n > limit) {
+        if n > limit.saturating_add(DRAIN_MAX) {
+            return Err(ssekit_api::too_large(limit));
+        }
+        refused = refused.or_else(|| Some(ssekit_api::too_large(limit)));
     }
     let mut body = Vec::new();
     let Ok(mut chunks) = req.stream() else {
-        return Ok(body); // no body
+        return refused.map_or(Ok(body), Err); // no body
     };
-    while let Some(chunk) = chunks.next().await {
-        let chunk = chunk.map_err(internal)?;
-        if body.len() + chunk.len() > limit {
-            return Err(ssekit_api::too_large(limit));
+    let mut deadline = Box::pin(worker::Delay::from(Duration::from_millis(timeout_ms)));
+    let mut dropped = 0usize;
+    loop {
+        let chunk = match select(chunks.next(), deadline.as_mut()).await {
+            Either::Left((Some(chunk), _)) => chunk.map_err(internal)?,
+            Either::Left((None, _)) => break,
+            Either::Right(_) => return Err(request_timeout()),
+        };
+        if refused.is_none() && body.len() + chunk.len() > limit {
+            refused = Some(ssekit_api::too_large(limit));
+            dropped = body.len();
+            body = Vec::new();
         }
-        body.extend_from_slice(&chunk);
+        if refused.is_some() {
+            dropped += chunk.len();
+            if dropped > DRAIN_MAX {
+                break;
+            }
+        } else {
+            body.extend_from_slice(&chunk);
+        }
     }
-    Ok(body)
+    refused.map_or(Ok(body), Err)
+}
+
+/// Reads and drops a body that will not be used (up to [`DRAIN_MAX`], within `timeout_ms`),
+/// for the same reason as [`read_body`]: the client must be reading when the answer comes.
+pub async fn discard_body(req: &mut Request, timeout_ms: u64) {
+    let Ok(mut chunks) = req.stream() else { return };
+    let mut deadline = Box::pin(worker::Delay::from(Duration::from_millis(timeout_ms)));
+    let mut dropped = 0usize;
+    while dropped <= DRAIN_MAX {
+        match select(chunks.next(), deadline.as_mut()).await {
+            Either::Left((Some(Ok(chunk)), _)) => dropped += chunk.len(),
+            _ => return,
+        }
+    }
 }
 
 /// The origin to allow for a request from `origin`, if any.

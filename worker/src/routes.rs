@@ -53,12 +53,14 @@ async fn route(mut req: Request, env: &Env, config: &Config) -> Answer {
             Ok(res)
         }
         ["assets", file] if get => {
-            let (content_type, body) = page::asset(file).ok_or_else(ApiError::unknown_asset)?;
+            let file = ssekit_api::path_segment(file).ok_or_else(ApiError::unknown_asset)?;
+            let (content_type, body) = page::asset(&file).ok_or_else(ApiError::unknown_asset)?;
             respond::typed(content_type, body.to_vec(), "no-cache")
         }
         ["healthz"] if get => respond::json(200, &json!({ "status": "ok" })),
         ["v1", "generations"] if method == Method::Post => {
-            let body = respond::read_body(&mut req, config.max_body).await?;
+            let body =
+                respond::read_body(&mut req, config.max_body, config.body_timeout_ms).await?;
             let spec = GenerationSpec::from_request(ssekit_api::parse_json(&body)?, PIPELINES)?;
             let id = start(env, &spec).await?;
             let res = respond::json(201, &ssekit_api::urls(&id))?;
@@ -87,7 +89,11 @@ async fn route(mut req: Request, env: &Env, config: &Config) -> Answer {
             events(env, id, last.as_ref()).await
         }
         ["v1", "generations", id, "images", image] if get => {
-            object(env, id, Method::Get, &format!("image/{image}"), None).await
+            // Decoded once like the id (not UTF-8: no image has that name, the object's 404),
+            // sent on encoded and decoded by the object.
+            let image = ssekit_api::path_segment(image).unwrap_or_default();
+            let action = format!("image/{}", urlencode(&image));
+            object(env, id, Method::Get, &action, None).await
         }
         ["v1", "generations", id, "document"] if get => {
             object(env, id, Method::Get, "document", None).await
@@ -147,7 +153,7 @@ async fn init(env: &Env, meta: &StreamMeta) -> std::result::Result<(), ApiError>
 }
 
 async fn create_stream(req: &mut Request, env: &Env, config: &Config) -> Answer {
-    let body = respond::read_body(req, config.max_body).await?;
+    let body = respond::read_body(req, config.max_body, config.body_timeout_ms).await?;
     let (meta, answer) =
         ssekit_api::create_stream(&body, new_id("str_")?, new_id("pub_")?, now_ms())?;
     init(env, &meta).await?;
@@ -166,10 +172,12 @@ fn urlencode(s: &str) -> String {
     form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
-/// Hands a request to the object of stream `id` (an id that cannot be one is not found). A
+/// Hands a request to the object of stream `id`, a path segment as sent: percent-decoded once,
+/// as on the native server; one that cannot be an id (or is not UTF-8) is not found. A
 /// forwarded request keeps its headers and body (the publish API reads them there).
 async fn object(env: &Env, id: &str, method: Method, action: &str, req: Option<Request>) -> Answer {
-    ssekit_api::stream_id(id)?;
+    let id = ssekit_api::stream_id_in_path(id)?;
+    let id = id.as_str();
     let mut init = RequestInit::new();
     init.with_method(method);
     if let Some(req) = req {

@@ -6,10 +6,11 @@
 //! subscriber gets every event once, in order, across the switch from history to live.
 
 use std::cell::RefCell;
+use std::collections::VecDeque;
 use std::rc::Rc;
+use std::task::{Poll, Waker};
 use std::time::Duration;
 
-use futures::channel::mpsc;
 use futures::StreamExt;
 use serde_json::json;
 use ssekit_api::{ApiError, StreamKind, StreamMeta};
@@ -17,7 +18,7 @@ use ssekit_events::{ErrorEvent, Event, EventId, STAGE_CANCELLED, STAGE_INTERRUPT
 use worker::{durable_object, DurableObject, Env, Method, Request, Response, Result, State};
 
 use crate::config::Config;
-use crate::log::{Log, Row, PAGE};
+use crate::log::{Log, Row, PAGE_BYTES};
 use crate::respond::{self, internal, Answer};
 
 /// While a pipeline runs, an alarm this far ahead ends its stream if the object was evicted or the
@@ -32,7 +33,53 @@ struct Frame {
     bytes: Vec<u8>,
 }
 
-type Sender = mpsc::Sender<Rc<Frame>>;
+/// Why the object closed a connection.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Cut {
+    /// Its queue held more than `SUBSCRIBER_BUFFER` frames or `SUBSCRIBER_BUFFER_BYTES`: the
+    /// response ends, and the client resumes from its last id.
+    Lagged,
+    /// Its last chunk was not taken for `STALL_TIMEOUT_MS`: the response is aborted.
+    Stalled,
+}
+
+/// One connection, shared by the object (which queues its live frames and watches it for a
+/// stall) and its [`Reader`] (which hands its bytes to the runtime).
+#[derive(Default)]
+struct Conn {
+    /// Live frames not yet sent, and their size: bounded by count and by bytes.
+    queue: VecDeque<Rc<Frame>>,
+    queued_bytes: usize,
+    /// Live frames are queued for it (not for the replay of a finished stream, nor once the
+    /// stream has finished).
+    live: bool,
+    waker: Option<Waker>,
+    cut: Option<Cut>,
+    /// When the reader handed its last chunk to the runtime, while the runtime has not asked
+    /// for the next: the response stream is pulled only once a chunk is written out, so this
+    /// is how long the client has not been reading.
+    handed_at: Option<u64>,
+    /// The reader was dropped: the response ended or the client left.
+    gone: bool,
+}
+
+impl Conn {
+    /// Closes the connection and frees what it had waiting.
+    fn cut(&mut self, why: Cut) {
+        self.cut = Some(why);
+        self.queue = VecDeque::new();
+        self.queued_bytes = 0;
+        self.wake();
+    }
+
+    fn wake(&mut self) {
+        if let Some(w) = self.waker.take() {
+            w.wake();
+        }
+    }
+}
+
+type ConnRef = Rc<RefCell<Conn>>;
 
 /// One stream.
 #[durable_object]
@@ -52,15 +99,17 @@ pub struct Inner {
 struct Live {
     /// The metadata, once read.
     meta: Option<StreamMeta>,
-    subscribers: Vec<Sender>,
+    /// The open connections.
+    conns: Vec<ConnRef>,
     pipeline_running: bool,
-    keepalive_running: bool,
+    /// The task that sends keep-alives and closes stalled connections runs.
+    ticker_running: bool,
 }
 
 impl DurableObject for Stream {
     fn new(state: State, env: Env) -> Self {
         let config = Config::from_env(&env);
-        let log = Log::open(state.storage().sql()).expect("the object's SQLite storage");
+        let log = Log::new(state.storage().sql());
         Self {
             inner: Rc::new(Inner {
                 state,
@@ -90,15 +139,30 @@ pub fn now_ms() -> u64 {
 
 impl Inner {
     /// Requests from the Worker: `/{id}/{action}`.
-    async fn handle(self: Rc<Self>, mut req: Request) -> Answer {
-        if self.meta()?.is_some() {
+    async fn handle(self: Rc<Self>, req: Request) -> Answer {
+        let known = self.meta()?.is_some();
+        if known {
             self.recover();
         }
+        let path = req.path();
+        let action = path.trim_start_matches('/').split('/').nth(1) == Some("init");
+        let answer = self.clone().route(req).await;
+        if !known && !action && matches!(self.meta(), Ok(None)) {
+            // Asked about an id that was never created: the runtime opened a database for this
+            // object all the same. Leave nothing behind (no file, no billed storage).
+            if let Err(e) = self.state.storage().delete_all().await {
+                worker::console_error!("ssekit worker: delete_all: {e}");
+            }
+        }
+        answer
+    }
+
+    async fn route(self: Rc<Self>, mut req: Request) -> Answer {
         let path = req.path();
         let mut parts = path.trim_start_matches('/').splitn(3, '/');
         let id = parts.next().unwrap_or("").to_owned();
         let action = parts.next().unwrap_or("");
-        let rest = parts.next().unwrap_or("");
+        let rest = ssekit_api::path_segment(parts.next().unwrap_or("")).unwrap_or_default();
         match (req.method(), action) {
             (Method::Post, "init") => {
                 let body = req.bytes().await.map_err(internal)?;
@@ -126,7 +190,7 @@ impl Inner {
             }
             (Method::Get, "image") => {
                 let meta = self.existing(&id)?;
-                let svg = ssekit_api::image_svg(&meta, rest)?;
+                let svg = ssekit_api::image_svg(&meta, &rest)?;
                 respond::typed("image/svg+xml", svg.into_bytes(), "public, max-age=3600")
             }
             (Method::Post, "cancel") => self.cancel(&id),
@@ -158,7 +222,7 @@ impl Inner {
         if self.meta()?.is_some() {
             return Err(ApiError::exists());
         }
-        self.log.put_meta(&meta).map_err(internal)?;
+        self.log.create(&meta).map_err(internal)?;
         self.live.borrow_mut().meta = Some(meta.clone());
         if meta.kind == StreamKind::Generation {
             self.start_pipeline(meta);
@@ -274,19 +338,45 @@ impl Inner {
             .collect();
         self.broadcast(&frames);
         if finished {
-            // Every connection ends after the terminal event.
-            self.live.borrow_mut().subscribers.clear();
+            // Every connection ends after the terminal event, which is queued for it now.
+            for conn in &self.live.borrow().conns {
+                let mut conn = conn.borrow_mut();
+                conn.live = false;
+                conn.wake();
+            }
             self.set_alarm(finished_at.unwrap_or_else(now_ms) + self.config.retention_ms);
         }
         Ok(rows)
     }
 
-    /// Sends frames to every subscriber; one whose buffer is full is disconnected (it resumes
-    /// from its last id and loses nothing), one that left is forgotten.
+    /// Queues frames for every live connection; one whose queue is full (in frames or bytes) is
+    /// disconnected (it resumes from its last id and loses nothing), one that left is forgotten.
     fn broadcast(&self, frames: &[Rc<Frame>]) {
+        let (max_frames, max_bytes) = (
+            self.config.subscriber_buffer,
+            self.config.subscriber_buffer_bytes,
+        );
         let mut live = self.live.borrow_mut();
-        live.subscribers
-            .retain_mut(|tx| frames.iter().all(|f| tx.try_send(f.clone()).is_ok()));
+        live.conns
+            .retain(|c| !c.borrow().gone && c.borrow().cut.is_none());
+        for conn in &live.conns {
+            let mut conn = conn.borrow_mut();
+            if !conn.live {
+                continue;
+            }
+            for frame in frames {
+                let full = conn.queue.len() >= max_frames
+                    || conn.queued_bytes + frame.bytes.len() > max_bytes;
+                // An empty queue takes one frame of any size: a large event still gets through.
+                if full && !conn.queue.is_empty() {
+                    conn.cut(Cut::Lagged);
+                    break;
+                }
+                conn.queued_bytes += frame.bytes.len();
+                conn.queue.push_back(frame.clone());
+            }
+            conn.wake();
+        }
     }
 
     fn subscribe(self: &Rc<Self>, id: &str, after: Option<EventId>) -> Answer {
@@ -297,49 +387,73 @@ impl Inner {
         }
         let mut head = Vec::new();
         ssekit_protocol::encode_retry(&mut head, self.config.retry_ms);
-        let rx = if meta.finished() {
-            None
-        } else {
-            // Registered before the history is read: nothing appended meanwhile is missed.
-            let (tx, rx) = mpsc::channel(self.config.subscriber_buffer);
-            self.live.borrow_mut().subscribers.push(tx);
-            self.ensure_keepalive();
-            Some(rx)
-        };
+        // Registered before the history is read: nothing appended meanwhile is missed. The
+        // replay of a finished stream is registered too, to be watched for a stall.
+        let conn = Rc::new(RefCell::new(Conn {
+            live: !meta.finished(),
+            ..Conn::default()
+        }));
+        self.live.borrow_mut().conns.push(conn.clone());
+        self.ensure_ticker();
         let reader = Reader {
             stream: self.clone(),
             id: id.to_owned(),
             after,
             history: true,
-            rx,
+            replay: meta.finished(),
+            conn,
             done: false,
         };
-        let first = futures::stream::once(async move { head });
+        let first = futures::stream::once(async move { Ok(head) });
         respond::event_stream(first.chain(futures::stream::unfold(reader, Reader::next)))
     }
 
-    fn ensure_keepalive(self: &Rc<Self>) {
+    /// Starts the task that, while connections are open, sends keep-alive comments to idle ones
+    /// and closes those that stalled.
+    fn ensure_ticker(self: &Rc<Self>) {
         {
             let mut live = self.live.borrow_mut();
-            if live.keepalive_running {
+            if live.ticker_running {
                 return;
             }
-            live.keepalive_running = true;
+            live.ticker_running = true;
         }
         let this = self.clone();
-        let every = Duration::from_millis(self.config.keepalive_ms);
+        let keepalive = self.config.keepalive_ms;
+        let stall = self.config.stall_timeout_ms;
+        // Fine enough that a stall is noticed within a quarter of its timeout past it.
+        let tick = Duration::from_millis(keepalive.min(stall / 4).max(50));
         wasm_bindgen_futures::spawn_local(async move {
             let comment = Rc::new(Frame {
                 seq: 0,
                 terminal: false,
                 bytes: ssekit_api::KEEPALIVE.to_vec(),
             });
+            let mut next_keepalive = now_ms() + keepalive;
             loop {
-                worker::Delay::from(every).await;
-                this.broadcast(std::slice::from_ref(&comment));
+                worker::Delay::from(tick).await;
+                let now = now_ms();
                 let mut live = this.live.borrow_mut();
-                if live.subscribers.is_empty() {
-                    live.keepalive_running = false;
+                live.conns
+                    .retain(|c| !c.borrow().gone && c.borrow().cut.is_none());
+                for conn in &live.conns {
+                    let mut conn = conn.borrow_mut();
+                    if conn
+                        .handed_at
+                        .is_some_and(|at| now.saturating_sub(at) >= stall)
+                    {
+                        conn.cut(Cut::Stalled);
+                    } else if now >= next_keepalive && conn.live && conn.queue.is_empty() {
+                        conn.queued_bytes += comment.bytes.len();
+                        conn.queue.push_back(comment.clone());
+                        conn.wake();
+                    }
+                }
+                if now >= next_keepalive {
+                    next_keepalive = now + keepalive;
+                }
+                if live.conns.is_empty() {
+                    live.ticker_running = false;
                     break;
                 }
             }
@@ -358,13 +472,20 @@ impl Inner {
     }
 
     async fn publish(&self, id: &str, req: &mut Request) -> Answer {
-        let meta = self.existing(id)?;
         let authorization = req.headers().get("authorization").ok().flatten();
-        ssekit_api::check_publish_token(
-            authorization.as_deref(),
-            ssekit_api::publish_token(&meta),
-        )?;
-        let body = respond::read_body(req, self.config.max_body).await?;
+        let refused = self.existing(id).and_then(|meta| {
+            ssekit_api::check_publish_token(
+                authorization.as_deref(),
+                ssekit_api::publish_token(&meta),
+            )
+        });
+        if let Err(e) = refused {
+            // Read what the client sends before refusing it, or it may see a reset instead.
+            respond::discard_body(req, self.config.body_timeout_ms).await;
+            return Err(e);
+        }
+        let body =
+            respond::read_body(req, self.config.max_body, self.config.body_timeout_ms).await?;
         let events = ssekit_api::publish_events(&body)?;
         let rows = self.append(&events)?;
         respond::json(201, &ssekit_api::published(id, rows.iter().map(|r| r.seq)))
@@ -372,34 +493,60 @@ impl Inner {
 }
 
 /// One subscriber's bytes: its history page by page, then live frames, until the terminal event.
+/// The runtime pulls the next chunk only once it has written the last, so nothing is read
+/// ahead of a client: a page at a time, whatever the history's size.
 struct Reader {
     stream: Rc<Inner>,
     id: String,
     /// The last position sent.
     after: u64,
     history: bool,
-    rx: Option<mpsc::Receiver<Rc<Frame>>>,
+    /// The replay of a finished stream: its history is all there is.
+    replay: bool,
+    conn: ConnRef,
     done: bool,
 }
 
+impl Drop for Reader {
+    fn drop(&mut self) {
+        let mut conn = self.conn.borrow_mut();
+        conn.gone = true;
+        conn.queue = VecDeque::new();
+        conn.queued_bytes = 0;
+    }
+}
+
+type Chunk = Result<Vec<u8>>;
+
 impl Reader {
-    async fn next(mut self) -> Option<(Vec<u8>, Self)> {
+    async fn next(mut self) -> Option<(Chunk, Self)> {
         if self.done {
             return None;
         }
+        // Asked for more: the last chunk was written out.
+        let cut = {
+            let mut conn = self.conn.borrow_mut();
+            conn.handed_at = None;
+            conn.cut
+        };
+        match cut {
+            None => {}
+            // Mid-history too: a connection cut is not read further.
+            Some(Cut::Lagged) => return None,
+            Some(Cut::Stalled) => return self.stalled(),
+        }
         if self.history {
-            match self.stream.log.read(self.after, PAGE) {
+            match self.stream.log.page(self.after) {
                 Ok(page) if !page.is_empty() => {
                     let mut bytes = Vec::new();
                     for row in &page {
                         row.frame(&self.id, &mut bytes);
                     }
                     self.after = page.last().map_or(self.after, |r| r.seq);
+                    drop(page);
                     // The history of a finished stream ends with its terminal event.
-                    let finished = self.rx.is_none();
-                    let ended = finished && self.after >= self.stream.log_last_seq();
-                    self.done = ended;
-                    return Some((bytes, self));
+                    self.done = self.replay && self.after >= self.stream.log_last_seq();
+                    return self.hand(bytes);
                 }
                 Ok(_) => self.history = false,
                 Err(e) => {
@@ -408,18 +555,75 @@ impl Reader {
                 }
             }
         }
-        let rx = self.rx.as_mut()?;
-        loop {
-            let frame = rx.next().await?;
-            if frame.seq != 0 && frame.seq <= self.after {
-                continue; // already sent with the history
-            }
-            if frame.seq != 0 {
-                self.after = frame.seq;
-            }
-            self.done = frame.terminal;
-            return Some((frame.bytes.clone(), self));
+        if self.replay {
+            return None;
         }
+        loop {
+            let conn = self.conn.clone();
+            let taken = futures::future::poll_fn(|cx| {
+                let mut conn = conn.borrow_mut();
+                if let Some(cut) = conn.cut {
+                    return Poll::Ready(Err(cut));
+                }
+                if conn.queue.is_empty() {
+                    if !conn.live {
+                        return Poll::Ready(Ok(None));
+                    }
+                    conn.waker = Some(cx.waker().clone());
+                    return Poll::Pending;
+                }
+                // What is waiting, as one chunk of about a page.
+                let mut frames = Vec::new();
+                let mut size = 0;
+                while let Some(frame) = conn.queue.pop_front() {
+                    conn.queued_bytes -= frame.bytes.len();
+                    size += frame.bytes.len();
+                    let terminal = frame.terminal;
+                    frames.push(frame);
+                    if terminal || size >= PAGE_BYTES {
+                        break;
+                    }
+                }
+                Poll::Ready(Ok(Some(frames)))
+            })
+            .await;
+            let frames = match taken {
+                Ok(Some(frames)) => frames,
+                Ok(None) | Err(Cut::Lagged) => return None,
+                Err(Cut::Stalled) => return self.stalled(),
+            };
+            let mut bytes = Vec::new();
+            for frame in frames {
+                if frame.seq != 0 && frame.seq <= self.after {
+                    continue; // already sent with the history
+                }
+                if frame.seq != 0 {
+                    self.after = frame.seq;
+                }
+                bytes.extend_from_slice(&frame.bytes);
+                if frame.terminal {
+                    self.done = true;
+                    break;
+                }
+            }
+            if !bytes.is_empty() {
+                return self.hand(bytes);
+            }
+        }
+    }
+
+    /// Ends the response with an error: the runtime aborts it (the connection closes) rather than
+    /// completing it, as the native server closes a stalled connection.
+    fn stalled(mut self) -> Option<(Chunk, Self)> {
+        self.done = true;
+        let e = worker::Error::RustError("stalled: the client stopped reading".into());
+        Some((Err(e), self))
+    }
+
+    /// Gives a chunk to the runtime, noting when: from now on, the client is expected to read.
+    fn hand(self, bytes: Vec<u8>) -> Option<(Chunk, Self)> {
+        self.conn.borrow_mut().handed_at = Some(now_ms());
+        Some((Ok(bytes), self))
     }
 }
 

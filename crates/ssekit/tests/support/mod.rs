@@ -140,6 +140,8 @@ impl Server {
                 "--cors-origin" => ("SSEKIT_CORS_ORIGINS", value.to_string()),
                 "--max-body" => ("SSEKIT_MAX_BODY", value.to_string()),
                 "--subscriber-buffer" => ("SSEKIT_SUBSCRIBER_BUFFER", value.to_string()),
+                "--stall-timeout" => ("SSEKIT_STALL_TIMEOUT_MS", millis(value).to_string()),
+                "--body-timeout" => ("SSEKIT_BODY_TIMEOUT_MS", millis(value).to_string()),
                 other => panic!("{other} has no Worker equivalent: the test is native-only"),
             };
             cmd.env(var, value);
@@ -209,7 +211,7 @@ impl Server {
         }
     }
 
-    /// The server's process id (for its RSS).
+    /// The server's process id, workerd's for the Worker (for its RSS).
     pub fn pid(&self) -> u32 {
         self.child.as_ref().expect("the server runs").id()
     }
