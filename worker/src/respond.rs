@@ -99,7 +99,7 @@ pub async fn read_body(
         .and_then(|v| v.parse::<usize>().ok());
     if let Some(n) = declared.filter(|&n| n > limit) {
         if n > limit.saturating_add(DRAIN_MAX) {
-            return Err(ssekit_api::too_large(limit));
+            return Err(refused.unwrap_or_else(|| ssekit_api::too_large(limit)));
         }
         refused = refused.or_else(|| Some(ssekit_api::too_large(limit)));
     }

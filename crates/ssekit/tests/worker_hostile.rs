@@ -390,7 +390,7 @@ async fn an_oversized_body_always_gets_the_413() {
     let stream = create_stream(&server).await;
     let publish = server.url(stream["publishUrl"].as_str().unwrap());
     let token = stream["publishToken"].as_str().unwrap().to_string();
-    let big = json!({ "topic": "x".repeat(200_000) }).to_string();
+    let big = json!({ "topic": "x".repeat(4_000_000) }).to_string();
     for i in 0..40 {
         let client = http();
         let req = match i % 2 {
