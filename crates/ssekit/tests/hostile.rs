@@ -462,14 +462,16 @@ async fn hostile_last_event_ids_and_paths_get_the_same_answer_from_both_front_en
         ),
         // A newline in the query's id.
         (
-            format!("GET /v1/streams/{id}/events?lastEventId={id}%0A:3 HTTP/1.1\r\n\r\n"),
+            format!(
+                "GET /v1/streams/{id}/events?lastEventId={id}%0A:3 HTTP/1.1\r\nHost: x\r\n\r\n"
+            ),
             400,
             Some("invalid_last_event_id"),
         ),
         // Item 5: a percent-encoded id is the id.
         (
             format!(
-                "GET /v1/streams/{}/events HTTP/1.1\r\nLast-Event-ID: {id}:17\r\n\r\n",
+                "GET /v1/streams/{}/events HTTP/1.1\r\nHost: x\r\nLast-Event-ID: {id}:17\r\n\r\n",
                 id.replace('_', "%5F")
             ),
             200,
@@ -477,17 +479,17 @@ async fn hostile_last_event_ids_and_paths_get_the_same_answer_from_both_front_en
         ),
         // Item 6: a parameter that is not UTF-8 names no stream.
         (
-            "GET /v1/generations/%ff/events HTTP/1.1\r\n\r\n".into(),
+            "GET /v1/generations/%ff/events HTTP/1.1\r\nHost: x\r\n\r\n".into(),
             404,
             Some("not_found"),
         ),
         (
-            "GET /v1/generations/gen_%ff%fe/events HTTP/1.1\r\n\r\n".into(),
+            "GET /v1/generations/gen_%ff%fe/events HTTP/1.1\r\nHost: x\r\n\r\n".into(),
             404,
             Some("not_found"),
         ),
         (
-            "GET /v1/generations/a%2Fb/events HTTP/1.1\r\n\r\n".into(),
+            "GET /v1/generations/a%2Fb/events HTTP/1.1\r\nHost: x\r\n\r\n".into(),
             404,
             Some("not_found"),
         ),
@@ -502,7 +504,8 @@ async fn hostile_last_event_ids_and_paths_get_the_same_answer_from_both_front_en
     // Not UTF-8.
     cases.push((
         [
-            format!("GET /v1/streams/{id}/events HTTP/1.1\r\nLast-Event-ID: ").as_bytes(),
+            format!("GET /v1/streams/{id}/events HTTP/1.1\r\nHost: x\r\nLast-Event-ID: ")
+                .as_bytes(),
             b"\xff\xfe\r\n\r\n",
         ]
         .concat(),
