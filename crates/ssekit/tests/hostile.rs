@@ -659,7 +659,7 @@ async fn subscribers_that_never_read_a_long_history_hold_a_small_constant_each()
         "RSS {before} KiB before, {peak} KiB with {SUBSCRIBERS} stalled subscribers: {} KiB each",
         growth / SUBSCRIBERS / 1024
     );
-    // Before the fix each held the history twice (16 MB); a page is bounded at 64 KiB now.
+    // Before the fix each held the history twice (16 MB); a page is bounded at 128 KiB now.
     assert!(
         growth < SUBSCRIBERS * HISTORY / 8,
         "{SUBSCRIBERS} stalled subscribers added {} MiB: more than a small constant each",

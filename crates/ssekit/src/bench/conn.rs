@@ -104,7 +104,7 @@ mod tests {
 
     #[test]
     fn finds_times_and_events_across_pieces() {
-        let wire = b"id: s:1\nevent: reasoning-step\ndata: {\"content\":\"t=123 xx\"}\n\nid: s:2\nevent: x\ndata: t=45\n\n";
+        let wire = b"retry: 1000\nevent: reasoning-step\ndata: {\"content\":\"t=123 xx\"}\nid: s:1\n\n: keep-alive\nevent: x\ndata: t=45\nid: s:2\n\n";
         for cut in 0..wire.len() {
             let mut s = Scanner::default();
             let (mut times, mut events) = (Vec::new(), 0);
