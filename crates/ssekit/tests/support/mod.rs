@@ -142,6 +142,16 @@ impl Server {
                 "--subscriber-buffer" => ("SSEKIT_SUBSCRIBER_BUFFER", value.to_string()),
                 "--stall-timeout" => ("SSEKIT_STALL_TIMEOUT_MS", millis(value).to_string()),
                 "--body-timeout" => ("SSEKIT_BODY_TIMEOUT_MS", millis(value).to_string()),
+                "--auth-secret" => ("SSEKIT_AUTH_SECRET", value.to_string()),
+                // A Worker has no files: the variable holds the key itself.
+                "--auth-public-key" => (
+                    "SSEKIT_AUTH_PUBLIC_KEY",
+                    std::fs::read_to_string(value).expect("read the public key"),
+                ),
+                "--auth-token-secret" => ("SSEKIT_AUTH_TOKEN_SECRET", value.to_string()),
+                "--auth-audience" => ("SSEKIT_AUTH_AUDIENCE", value.to_string()),
+                "--auth-issuer" => ("SSEKIT_AUTH_ISSUER", value.to_string()),
+                "--token-ttl" => ("SSEKIT_TOKEN_TTL_MS", millis(value).to_string()),
                 other => panic!("{other} has no Worker equivalent: the test is native-only"),
             };
             cmd.env(var, value);
