@@ -573,3 +573,43 @@ async fn issuer_and_audience_are_required_when_configured() {
         }
     }
 }
+
+#[tokio::test]
+async fn the_readmes_shell_one_liner_mints_a_token_the_server_takes() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")).unwrap();
+    let after = readme
+        .split("<!-- mint:shell -->")
+        .nth(1)
+        .expect("the README marks its minting one-liner");
+    let line = after
+        .split("```sh\n")
+        .nth(1)
+        .and_then(|block| block.split("\n```").next())
+        .expect("a sh block after the marker");
+    let out = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(format!("{line}\nprintf %s \"$TOKEN\""))
+        .env("SSEKIT_AUTH_SECRET", SECRET)
+        .output()
+        .expect("run bash");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let minted = String::from_utf8(out.stdout).unwrap();
+
+    let server = with_secret(&[]);
+    let created = create_with(&server, &minted, 1, 1).await;
+    let id = created["id"].as_str().unwrap();
+    let events = Sse::send(
+        http()
+            .get(server.url(&format!("/v1/generations/{id}/events")))
+            .bearer_auth(&minted),
+    )
+    .await
+    .collect()
+    .await;
+    assert_sequence(&events, id, 1, demo_events(1));
+}
