@@ -127,7 +127,7 @@ fn last_event_id(
 /// A new random id, formatted as the native server's.
 fn new_id(prefix: &str) -> std::result::Result<String, ApiError> {
     let mut random = [0u8; ssekit_api::ID_RANDOM_BYTES];
-    getrandom::getrandom(&mut random)
+    getrandom::fill(&mut random)
         .map_err(|e| internal(worker::Error::RustError(e.to_string())))?;
     Ok(ssekit_api::format_id(prefix, &random))
 }
