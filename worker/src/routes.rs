@@ -210,15 +210,12 @@ async fn route(mut req: Request, env: &Env, config: &Config) -> Answer {
         }
         ["v1", "generations", id, "events"] | ["v1", "streams", id, "events"] if get => {
             let url = req.url().map_err(internal)?;
-            let last = last_event_id(&req, url.query().unwrap_or(""));
-            // An id that cannot be one is answered before the token, and a malformed resume
-            // position before such an id (as without auth); a well-formed id's position after.
-            let id = match ssekit_api::stream_id_in_path(id) {
-                Ok(id) => id,
-                Err(e) => return Err(last.err().unwrap_or(e)),
-            };
+            // As on the native server: a malformed resume position (400), an id that cannot be
+            // one (404), then the token.
+            let last = last_event_id(&req, url.query().unwrap_or(""))?;
+            let id = ssekit_api::stream_id_in_path(id)?;
             authorize(&req, config, Action::Subscribe(&id))?;
-            events(env, &id, last?.as_ref()).await
+            events(env, &id, last.as_ref()).await
         }
         ["v1", "generations", id, "images", image] if get => {
             let id = ssekit_api::stream_id_in_path(id)?;

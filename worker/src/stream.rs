@@ -501,20 +501,24 @@ impl Inner {
         respond::json(201, &ssekit_api::published(id, rows.iter().map(|r| r.seq)))
     }
 
-    /// With auth on, a bearer that is not a JWT publishes if it is the stream's publish token;
-    /// otherwise it is refused as the token checker refuses it (`401 token_invalid`), whether
-    /// the stream exists or not.
+    /// With auth on, a bearer that is not a JWT publishes if it is the stream's publish token
+    /// (compared as without auth); otherwise it is refused as the token checker refuses it
+    /// (`401 token_invalid`), whether the stream exists, has expired or never did: as on the
+    /// native server.
     fn by_publish_token(&self, id: &str, authorization: Option<&str>) -> Result<(), ApiError> {
-        let presented = auth::find_token(authorization, "", None, false);
-        let meta = self.meta()?.filter(|meta| meta.id == id);
-        let matches = presented.as_ref().zip(meta).is_some_and(|(p, meta)| {
-            let bearer = format!("Bearer {}", p.token);
-            ssekit_api::check_publish_token(Some(&bearer), ssekit_api::publish_token(&meta)).is_ok()
-        });
+        let matches = match self.existing(id) {
+            Ok(meta) => {
+                ssekit_api::check_publish_token(authorization, ssekit_api::publish_token(&meta))
+                    .is_ok()
+            }
+            // A failing store says nothing of the stream.
+            Err(e) if e.code() == ApiError::store_unavailable().code() => return Err(e),
+            Err(_) => false,
+        };
         if matches {
-            // Then as without auth: gone (410) or there.
-            return self.existing(id).map(drop);
+            return Ok(());
         }
+        let presented = auth::find_token(authorization, "", None, false);
         let refusal = match &self.config.auth {
             Ok(Some(auth)) => auth
                 .authorize(presented.as_ref(), &Action::Publish(id), routes::now_secs())
