@@ -122,9 +122,9 @@ fn auth(vars: AuthVars) -> AuthConfig {
                  (set AUTH_SECRET or AUTH_PUBLIC_KEY to turn it on)"
             ),
             Ok(Some(auth)) => worker::console_log!(
-                "ssekit worker: auth is on ({}); creation answers {} a subscribe token",
+                "ssekit worker: auth is on ({}); creation answers carry {} subscribe token",
                 auth.algorithms().join(", "),
-                if auth.mints() { "carry" } else { "carry no" }
+                if auth.mints() { "a" } else { "no" }
             ),
             Err(why) => worker::console_error!(
                 "ssekit worker: the auth configuration is invalid, every request but /healthz \
