@@ -93,7 +93,17 @@ async fn check_publisher(
             _ => {}
         }
     }
-    caller.may(state, Action::Publish(id))
+    caller.may(state, Action::Publish(id))?;
+    // A generation is written by its pipeline alone, whatever a token's publish pattern says:
+    // it is the stream without a publish token.
+    if publish_token(state, id).await?.is_empty() {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "a generation is written by its pipeline alone; only published streams take events",
+        ));
+    }
+    Ok(())
 }
 
 /// Stream `id`'s publish token, from the table or the store.
