@@ -572,6 +572,50 @@ async fn application_events_are_published_numbered_resumed_and_ignored_by_the_sn
 }
 
 #[tokio::test]
+async fn the_readmes_import_example_publishes_application_events_a_subscriber_follows() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")).unwrap();
+    let script = readme
+        .split("<!-- import:shell -->")
+        .nth(1)
+        .and_then(|after| after.split("```sh\n").nth(1))
+        .and_then(|block| block.split("\n```").next())
+        .expect("the README marks its import example");
+    let server = Server::memory(&[]);
+    let stream = create_stream(&server).await;
+    let id = stream["id"].as_str().unwrap();
+    let mut sse = Sse::open(&server.url(stream["eventsUrl"].as_str().unwrap()), None).await;
+    let out = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(script)
+        .env("SSEKIT", &server.base)
+        .env("ID", id)
+        .env("TOKEN", stream["publishToken"].as_str().unwrap())
+        .output()
+        .expect("run bash");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let events = sse.collect().await;
+    assert_sequence(&events, id, 1, 5);
+    let names: Vec<&str> = events.iter().map(|e| e.event.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "import.progress",
+            "import.progress",
+            "import.progress",
+            "import.done",
+            "generation-complete"
+        ]
+    );
+    assert_eq!(events[2].data, json!({"done": 300, "total": 300}));
+    assert_eq!(events[3].data["rows"], 298);
+}
+
+#[tokio::test]
 async fn publishing_a_url_with_an_unsafe_scheme_is_refused() {
     let server = Server::memory(&[]);
     let stream = create_stream(&server).await;
