@@ -479,7 +479,9 @@ impl Inner {
         let how = req.headers().get(routes::PUBLISH_AUTH).ok().flatten();
         let refused = match how.as_deref() {
             // A JWT granting publish to this stream was verified.
-            Some(routes::PUBLISH_BY_JWT) => self.existing(id).map(drop),
+            Some(routes::PUBLISH_BY_JWT) => self
+                .existing(id)
+                .and_then(|meta| auth::check_publishable(&meta)),
             // Auth is on and the bearer is not a JWT.
             Some(routes::PUBLISH_BY_TOKEN) => self.by_publish_token(id, authorization.as_deref()),
             _ => self.existing(id).and_then(|meta| {
