@@ -4,7 +4,7 @@
 use std::rc::Rc;
 use std::time::Duration;
 
-use ssekit_api::{ApiError, StreamMeta};
+use ssekit_api::{ErrorCode, StreamMeta};
 use ssekit_demo::Script;
 
 use crate::stream::{now_ms, Inner};
@@ -26,7 +26,7 @@ pub async fn run(stream: Rc<Inner>, meta: StreamMeta) {
         ssekit_api::sanitize::sanitize(&mut event);
         if let Err(e) = stream.append(std::slice::from_ref(&event)) {
             // `stream_finished`: cancelled meanwhile. Anything else: the watchdog ends the stream.
-            if e.code() != ApiError::finished().code() {
+            if e.code() != ErrorCode::StreamFinished {
                 worker::console_error!("ssekit worker: pipeline of {}: {e}", meta.id);
             }
             return;

@@ -14,7 +14,7 @@
 
 use serde_json::json;
 use ssekit_api::auth::{self, Action, Auth};
-use ssekit_api::{ApiError, GenerationSpec, StreamKind, StreamMeta};
+use ssekit_api::{ApiError, ErrorCode, GenerationSpec, StreamKind, StreamMeta};
 use ssekit_demo::page;
 use worker::{Env, Headers, Method, Request, RequestInit, Response, Result};
 
@@ -59,8 +59,7 @@ fn auth_unusable(req: &Request, config: &Config) -> Option<ApiError> {
         return None;
     }
     Some(ApiError::new(
-        http::StatusCode::INTERNAL_SERVER_ERROR,
-        "auth_config_invalid",
+        ErrorCode::AuthConfigInvalid,
         "the server's auth configuration is invalid (its log says why); it answers nothing \
          until its operator fixes it",
     ))
@@ -134,14 +133,6 @@ fn add_subscribe_token(config: &Config, answer: &mut serde_json::Value, id: &str
     if let Some(token) = auth.and_then(|a| a.mint_subscribe(id, now_secs())) {
         auth::add_subscribe_token(answer, &token);
     }
-}
-
-fn method_not_allowed() -> ApiError {
-    ApiError::new(
-        http::StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
-        "this route does not take that method",
-    )
 }
 
 async fn route(mut req: Request, env: &Env, config: &Config) -> Answer {
@@ -249,8 +240,8 @@ async fn route(mut req: Request, env: &Env, config: &Config) -> Answer {
         | ["v1", "generations", _, "events" | "document"]
         | ["v1", "generations", _, "images", _]
         | ["v1", "streams"]
-        | ["v1", "streams", _, "events"] => Err(method_not_allowed()),
-        _ => Err(ApiError::not_found("no such route")),
+        | ["v1", "streams", _, "events"] => Err(ApiError::method_not_allowed()),
+        _ => Err(ApiError::unknown_route()),
     }
 }
 

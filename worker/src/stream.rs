@@ -14,7 +14,7 @@ use std::time::Duration;
 use futures::StreamExt;
 use serde_json::json;
 use ssekit_api::auth::{self, Action};
-use ssekit_api::{ApiError, StreamKind, StreamMeta};
+use ssekit_api::{ApiError, ErrorCode, StreamKind, StreamMeta};
 use ssekit_events::{ErrorEvent, Event, EventId, STAGE_CANCELLED, STAGE_INTERRUPTED};
 use worker::{durable_object, DurableObject, Env, Method, Request, Response, Result, State};
 
@@ -468,7 +468,7 @@ impl Inner {
         let cancelled = Event::fatal(STAGE_CANCELLED, "the generation was cancelled");
         match self.append(&[cancelled]) {
             Ok(_) => respond::json(202, &ssekit_api::cancelled(id)),
-            Err(e) if e.code() == ApiError::finished().code() => Err(ApiError::already_finished()),
+            Err(e) if e.code() == ErrorCode::StreamFinished => Err(ApiError::already_finished()),
             Err(e) => Err(e),
         }
     }
@@ -514,7 +514,7 @@ impl Inner {
                     .is_ok()
             }
             // A failing store says nothing of the stream.
-            Err(e) if e.code() == ApiError::store_unavailable().code() => return Err(e),
+            Err(e) if e.code() == ErrorCode::StoreUnavailable => return Err(e),
             Err(_) => false,
         };
         if matches {
@@ -529,8 +529,7 @@ impl Inner {
         };
         let refusal = refusal.unwrap_or_else(|| {
             ApiError::new(
-                http::StatusCode::UNAUTHORIZED,
-                "token_invalid",
+                ErrorCode::TokenInvalid,
                 "that token is neither this stream's publish token nor a JWT",
             )
         });

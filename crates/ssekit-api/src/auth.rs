@@ -20,15 +20,14 @@
 //! assert!(grant.allows(&Action::Subscribe("gen_abc"), Source::Query));
 //! assert!(!grant.allows(&Action::Subscribe("gen_abcd"), Source::Query));
 //! assert!(!grant.allows(&Action::Create, Source::Header));
-//! assert_eq!(auth.verify(&token, 1_000 + 3600 + 61).unwrap_err().code(), "token_expired");
+//! assert_eq!(auth.verify(&token, 1_000 + 3600 + 61).unwrap_err().code(), ssekit_api::ErrorCode::TokenExpired);
 //! ```
 
-use http::StatusCode;
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 
 /// The query parameter a token may come in (`?token=`), for EventSource, which cannot set headers.
 pub const QUERY_PARAM: &str = "token";
@@ -391,8 +390,7 @@ impl Auth {
             .ok_or_else(|| token_invalid("the token has no exp"))?;
         if exp + leeway <= now {
             return Err(ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "token_expired",
+                ErrorCode::TokenExpired,
                 "the token has expired",
             ));
         }
@@ -578,15 +576,14 @@ pub fn check_publishable(meta: &crate::StreamMeta) -> Result<(), ApiError> {
     match meta.kind {
         crate::StreamKind::Published => Ok(()),
         crate::StreamKind::Generation => Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
+            ErrorCode::Forbidden,
             "a generation is written by its pipeline alone; publish to a stream made with POST /v1/streams",
         )),
     }
 }
 
 fn token_invalid(message: &str) -> ApiError {
-    ApiError::new(StatusCode::UNAUTHORIZED, "token_invalid", message)
+    ApiError::new(ErrorCode::TokenInvalid, message)
 }
 
 fn token_missing(action: &Action<'_>) -> ApiError {
@@ -596,7 +593,7 @@ fn token_missing(action: &Action<'_>) -> ApiError {
         }
         _ => "this route needs a token: Authorization: Bearer <token>",
     };
-    ApiError::new(StatusCode::UNAUTHORIZED, "token_missing", message)
+    ApiError::new(ErrorCode::TokenMissing, message)
 }
 
 fn forbidden(action: &Action<'_>, source: Source) -> ApiError {
@@ -609,7 +606,7 @@ fn forbidden(action: &Action<'_>, source: Source) -> ApiError {
         Action::Publish(_) => "the token does not grant publish to this stream",
         Action::Cancel(_) => "the token does not grant cancel of this generation",
     };
-    ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)
+    ApiError::new(ErrorCode::Forbidden, message)
 }
 
 #[cfg(test)]
@@ -649,20 +646,23 @@ mod tests {
         assert!(grant.allows(&Action::Create, Source::Header));
         assert!(!grant.allows(&Action::Create, Source::Cookie));
         for (claims, code) in [
-            (json!({"iss": "app", "aud": "ssekit"}), "token_invalid"),
+            (
+                json!({"iss": "app", "aud": "ssekit"}),
+                ErrorCode::TokenInvalid,
+            ),
             (
                 json!({"exp": 900, "iss": "app", "aud": "ssekit"}),
-                "token_expired",
+                ErrorCode::TokenExpired,
             ),
             (
                 json!({"exp": 2000, "nbf": 1500, "iss": "app", "aud": "ssekit"}),
-                "token_invalid",
+                ErrorCode::TokenInvalid,
             ),
             (
                 json!({"exp": 2000, "iss": "other", "aud": "ssekit"}),
-                "token_invalid",
+                ErrorCode::TokenInvalid,
             ),
-            (json!({"exp": 2000, "iss": "app"}), "token_invalid"),
+            (json!({"exp": 2000, "iss": "app"}), ErrorCode::TokenInvalid),
         ] {
             let e = auth
                 .verify(&sign(claims.clone(), SECRET), 1000)
@@ -683,21 +683,24 @@ mod tests {
         );
         assert_eq!(
             auth.verify(&other, 1000).unwrap_err().code(),
-            "token_invalid"
+            ErrorCode::TokenInvalid
         );
         // {"alg":"none"} . {"exp":2000} . (no signature)
         let none = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJleHAiOjIwMDB9.";
-        assert_eq!(auth.verify(none, 1000).unwrap_err().code(), "token_invalid");
+        assert_eq!(
+            auth.verify(none, 1000).unwrap_err().code(),
+            ErrorCode::TokenInvalid
+        );
         for garbage in ["", "a.b.c", "...", "x", &"a".repeat(MAX_TOKEN + 1)] {
             assert_eq!(
                 auth.verify(garbage, 1000).unwrap_err().code(),
-                "token_invalid"
+                ErrorCode::TokenInvalid
             );
         }
         assert!(Auth::hs256(b"short").is_err());
         let typo = sign(json!({"exp": 2000, "ssekit": {"subcribe": ["*"]}}), SECRET);
         let e = auth.verify(&typo, 1000).unwrap_err();
-        assert_eq!(e.code(), "token_invalid");
+        assert_eq!(e.code(), ErrorCode::TokenInvalid);
         assert!(e.body().contains("do not parse"), "{}", e.body());
     }
 
@@ -713,7 +716,10 @@ mod tests {
             token: token.clone(),
         };
         let e = auth.authorize(None, &Action::Create, 1000).unwrap_err();
-        assert_eq!((e.status().as_u16(), e.code()), (401, "token_missing"));
+        assert_eq!(
+            (e.status().as_u16(), e.code()),
+            (401, ErrorCode::TokenMissing)
+        );
         let e = auth
             .authorize(
                 Some(&with(Source::Header)),
@@ -721,7 +727,7 @@ mod tests {
                 1000,
             )
             .unwrap_err();
-        assert_eq!((e.status().as_u16(), e.code()), (403, "forbidden"));
+        assert_eq!((e.status().as_u16(), e.code()), (403, ErrorCode::Forbidden));
         assert!(auth
             .authorize(
                 Some(&with(Source::Cookie)),
@@ -735,7 +741,7 @@ mod tests {
         let e = auth
             .authorize(Some(&with(Source::Cookie)), &Action::Cancel("gen_b"), 1000)
             .unwrap_err();
-        assert_eq!(e.code(), "forbidden");
+        assert_eq!(e.code(), ErrorCode::Forbidden);
     }
 
     #[test]
@@ -770,7 +776,7 @@ mod tests {
         assert!(!grant.create && grant.publish.is_empty() && grant.cancel.is_empty());
         assert_eq!(
             auth.verify(&token, 1000 + 60 + LEEWAY).unwrap_err().code(),
-            "token_expired"
+            ErrorCode::TokenExpired
         );
         let mut answer = json!({"id": "str_x", "eventsUrl": "/v1/streams/str_x/events"});
         add_subscribe_token(&mut answer, &token);
@@ -806,7 +812,7 @@ mod tests {
             let forged = sign(claims.clone(), &public);
             assert_eq!(
                 auth.verify(&forged, 1000).unwrap_err().code(),
-                "token_invalid"
+                ErrorCode::TokenInvalid
             );
         }
         assert!(Auth::public_key(b"not a key").is_err());

@@ -14,13 +14,13 @@
 #![deny(missing_docs)]
 
 pub mod auth;
-mod error;
+pub mod error;
 mod publish;
 mod request;
 pub mod sanitize;
 mod stream;
 
-pub use error::ApiError;
+pub use error::{ApiError, ErrorCode};
 pub use publish::{
     check_publish_token, create_stream, publish_events, publish_token, published, MAX_BATCH,
 };

@@ -1,11 +1,10 @@
 //! The publish API's body: `{event, data}` or `{events: [{event, data}, …]}`, checked and
 //! sanitized, and the publish token check.
 
-use http::StatusCode;
 use serde_json::{json, Value};
 use ssekit_events::Event;
 
-use crate::{parse_json, sanitize, ApiError, StreamKind, StreamMeta};
+use crate::{parse_json, sanitize, ApiError, ErrorCode, StreamKind, StreamMeta};
 
 /// Most events one request (or one append) may carry.
 pub const MAX_BATCH: usize = 256;
@@ -81,8 +80,7 @@ pub fn check_publish_token(authorization: Option<&str>, token: &str) -> Result<(
         .map(str::trim)
         .ok_or_else(|| {
             ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "unauthorized",
+                ErrorCode::Unauthorized,
                 "publishing needs Authorization: Bearer <publishToken>",
             )
         })?;
@@ -90,8 +88,7 @@ pub fn check_publish_token(authorization: Option<&str>, token: &str) -> Result<(
         Ok(())
     } else {
         Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
+            ErrorCode::Forbidden,
             "that publish token is not this stream's",
         ))
     }
@@ -216,7 +213,7 @@ mod tests {
             let err = publish_events(&body).unwrap_err();
             assert_eq!(
                 (err.status().as_u16(), err.code()),
-                (422, "invalid_request"),
+                (422, ErrorCode::InvalidRequest),
                 "{name:?}"
             );
             assert!(err.body().contains("namespace.name"), "{}", err.body());

@@ -1,11 +1,10 @@
 //! What a request asks for: JSON bodies, the resume position, a generation's parameters.
 
-use http::StatusCode;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use ssekit_events::EventId;
 
-use crate::ApiError;
+use crate::{ApiError, ErrorCode};
 
 /// Longest topic, in characters.
 pub const MAX_TOPIC: usize = 500;
@@ -14,7 +13,7 @@ pub const MAX_TOPIC: usize = 500;
 ///
 /// ```
 /// let err = ssekit_api::parse_json::<serde_json::Value>(b"{").unwrap_err();
-/// assert_eq!(err.code(), "invalid_json");
+/// assert_eq!(err.code(), ssekit_api::ErrorCode::InvalidJson);
 /// ```
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     serde_json::from_slice(bytes).map_err(|e| match e.classify() {
@@ -33,8 +32,7 @@ pub fn check_json_content_type(content_type: Option<&str>) -> Result<(), ApiErro
         Ok(())
     } else {
         Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
+            ErrorCode::UnsupportedMediaType,
             format!("expected Content-Type: application/json, got {mime:?}"),
         ))
     }
@@ -43,8 +41,7 @@ pub fn check_json_content_type(content_type: Option<&str>) -> Result<(), ApiErro
 /// `413`: the body is over `limit` bytes.
 pub fn too_large(limit: usize) -> ApiError {
     ApiError::new(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "payload_too_large",
+        ErrorCode::PayloadTooLarge,
         format!("the request body is larger than {limit} bytes"),
     )
 }
@@ -65,7 +62,7 @@ pub fn too_large(limit: usize) -> ApiError {
 /// let header = ssekit_api::last_event_id(Some(b"gen_a:5"), "lastEventId=gen_a:3").unwrap();
 /// assert_eq!(header.unwrap().seq(), 5);
 /// let twice = ssekit_api::last_event_id(Some(b"gen_a:5, gen_a:3"), "").unwrap_err();
-/// assert_eq!(twice.code(), "invalid_last_event_id");
+/// assert_eq!(twice.code(), ssekit_api::ErrorCode::InvalidLastEventId);
 /// ```
 pub fn last_event_id(header: Option<&[u8]>, query: &str) -> Result<Option<EventId>, ApiError> {
     let header = header
@@ -252,8 +249,7 @@ impl GenerationSpec {
         };
         if !pipelines.contains(&pipeline.as_str()) {
             return Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "unknown_pipeline",
+                ErrorCode::UnknownPipeline,
                 format!(
                     "no pipeline {pipeline:?}; this server runs: {}",
                     pipelines.join(", ")
@@ -313,7 +309,7 @@ mod tests {
     fn an_error_repeats_at_most_a_few_dozen_characters_of_a_hostile_id() {
         let huge = "x".repeat(10_000);
         let err = last_event_id(Some(huge.as_bytes()), "").unwrap_err();
-        assert_eq!(err.code(), "invalid_last_event_id");
+        assert_eq!(err.code(), ErrorCode::InvalidLastEventId);
         assert!(err.body().len() < 300, "{}", err.body());
         let from_query = last_event_id(None, &format!("lastEventId={huge}")).unwrap_err();
         assert!(from_query.body().len() < 300);

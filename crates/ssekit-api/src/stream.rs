@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use ssekit_events::{Snapshot, StreamStatus};
 
-use crate::ApiError;
+use crate::{ApiError, ErrorCode};
 
 /// What kind of stream: one the server runs a pipeline for, or one an outside backend publishes to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -149,8 +149,7 @@ pub fn snapshot_body(meta: &StreamMeta, snap: &Snapshot) -> Value {
 pub fn document_html(meta: &StreamMeta, snap: &Snapshot) -> Result<String, ApiError> {
     if snap.document_url.is_none() {
         return Err(ApiError::new(
-            http::StatusCode::NOT_FOUND,
-            "not_persisted",
+            ErrorCode::NotPersisted,
             "the document has not been saved yet",
         ));
     }

@@ -67,7 +67,7 @@ impl Caller {
             .inspect_err(|e| {
                 state.metrics.auth_refusals.inc();
                 // The reason, never the token.
-                tracing::debug!(?action, client = %self.addr, code = e.code(), reason = %e, "refused");
+                tracing::debug!(?action, client = %self.addr, code = e.code().as_str(), reason = %e, "refused");
             })
     }
 
@@ -269,6 +269,7 @@ fn key(client: IpAddr) -> IpAddr {
 mod tests {
     use super::*;
     use governor::clock::FakeRelativeClock;
+    use ssekit_api::ErrorCode;
     use std::time::Duration;
 
     fn ip(s: &str) -> IpAddr {
@@ -345,7 +346,10 @@ mod tests {
         let (a, b) = (ip("192.0.2.1"), ip("192.0.2.2"));
         assert!(limit.check(a).is_ok() && limit.check(a).is_ok());
         let e = limit.check(a).unwrap_err();
-        assert_eq!((e.status().as_u16(), e.code()), (429, "rate_limited"));
+        assert_eq!(
+            (e.status().as_u16(), e.code()),
+            (429, ErrorCode::RateLimited)
+        );
         // One more every 30 s.
         assert_eq!(e.retry_after_secs(), Some(30));
         assert!(e.body().contains("\"rate_limited\""));

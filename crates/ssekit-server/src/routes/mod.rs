@@ -40,14 +40,8 @@ pub fn router(state: AppState) -> Router {
             "/v1/streams/{id}/events",
             post(streams::publish).get(generations::events),
         )
-        .fallback(|| async { ApiError::not_found("no such route") })
-        .method_not_allowed_fallback(|| async {
-            ApiError::new(
-                axum::http::StatusCode::METHOD_NOT_ALLOWED,
-                "method_not_allowed",
-                "this route does not take that method",
-            )
-        })
+        .fallback(|| async { ApiError::unknown_route() })
+        .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
         .layer(cors)
         .with_state(state)
 }

@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 
 use ssekit_api::auth::Action;
+use ssekit_api::ErrorCode;
 
 use crate::access::{self, Caller};
 use crate::error::ApiError;
@@ -89,7 +90,7 @@ async fn check_publisher(
                 return Ok(())
             }
             // A failing store says nothing of the stream.
-            Err(e) if e.code() == "store_unavailable" => return Err(e),
+            Err(e) if e.code() == ErrorCode::StoreUnavailable => return Err(e),
             _ => {}
         }
     }
