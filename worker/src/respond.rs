@@ -4,7 +4,6 @@ use std::time::Duration;
 
 use futures::future::{select, Either};
 use futures::{Stream, StreamExt};
-use serde_json::Value;
 use ssekit_api::ApiError;
 use worker::{Headers, Request, Response, ResponseBuilder, Result};
 
@@ -20,7 +19,7 @@ pub fn internal(e: worker::Error) -> ApiError {
 }
 
 /// `status` with a JSON body.
-pub fn json(status: u16, body: &Value) -> Answer {
+pub fn json(status: u16, body: &impl serde::Serialize) -> Answer {
     let res = Response::from_json(body).map_err(internal)?;
     Ok(res.with_status(status))
 }

@@ -12,8 +12,8 @@
 //! the zone's rate limiting rules (Security → WAF → Rate limiting rules), which count per client
 //! address at the edge, before the Worker runs.
 
-use serde_json::json;
 use ssekit_api::auth::{self, Action, Auth};
+use ssekit_api::response::{Creation, GenerationCreated, Health};
 use ssekit_api::{ApiError, ErrorCode, GenerationSpec, StreamKind, StreamMeta};
 use ssekit_demo::page;
 use worker::{Env, Headers, Method, Request, RequestInit, Response, Result};
@@ -128,10 +128,10 @@ fn publish_auth(
 }
 
 /// The subscribe token a creation answer carries, when auth is on and has a secret to sign it.
-fn add_subscribe_token(config: &Config, answer: &mut serde_json::Value, id: &str) {
+fn add_subscribe_token(config: &Config, answer: &mut impl Creation, id: &str) {
     let auth: Option<&Auth> = config.auth.as_ref().ok().and_then(|a| a.as_deref());
     if let Some(token) = auth.and_then(|a| a.mint_subscribe(id, now_secs())) {
-        auth::add_subscribe_token(answer, &token);
+        answer.add_subscribe_token(&token);
     }
 }
 
@@ -157,14 +157,14 @@ async fn route(mut req: Request, env: &Env, config: &Config) -> Answer {
             let (content_type, body) = page::asset(&file).ok_or_else(ApiError::unknown_asset)?;
             respond::typed(content_type, body.to_vec(), "no-cache")
         }
-        ["healthz"] if get => respond::json(200, &json!({ "status": "ok" })),
+        ["healthz"] if get => respond::json(200, &Health::OK),
         ["v1", "generations"] if method == Method::Post => {
             authorize(&req, config, Action::Create)?;
             let body =
                 respond::read_body(&mut req, config.max_body, config.body_timeout_ms).await?;
             let spec = GenerationSpec::from_request(ssekit_api::parse_json(&body)?, PIPELINES)?;
             let id = start(env, &spec).await?;
-            let mut answer = ssekit_api::urls(&id);
+            let mut answer = GenerationCreated::new(&id);
             add_subscribe_token(config, &mut answer, &id);
             let res = respond::json(201, &answer)?;
             res.headers()

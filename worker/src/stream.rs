@@ -14,6 +14,7 @@ use std::time::Duration;
 use futures::StreamExt;
 use serde_json::json;
 use ssekit_api::auth::{self, Action};
+use ssekit_api::response::{Cancelled, GenerationSnapshot, Published};
 use ssekit_api::{ApiError, ErrorCode, StreamKind, StreamMeta};
 use ssekit_events::{ErrorEvent, Event, EventId, STAGE_CANCELLED, STAGE_INTERRUPTED};
 use worker::{durable_object, DurableObject, Env, Method, Request, Response, Result, State};
@@ -182,7 +183,7 @@ impl Inner {
             (Method::Get, "snapshot") => {
                 let meta = self.existing(&id)?;
                 let snap = self.log.snapshot().map_err(internal)?;
-                respond::json(200, &ssekit_api::snapshot_body(&meta, &snap))
+                respond::json(200, &GenerationSnapshot::new(&meta, &snap))
             }
             (Method::Get, "document") => {
                 let meta = self.existing(&id)?;
@@ -467,7 +468,7 @@ impl Inner {
         meta.check_cancellable()?;
         let cancelled = Event::fatal(STAGE_CANCELLED, "the generation was cancelled");
         match self.append(&[cancelled]) {
-            Ok(_) => respond::json(202, &ssekit_api::cancelled(id)),
+            Ok(_) => respond::json(202, &Cancelled::new(id)),
             Err(e) if e.code() == ErrorCode::StreamFinished => Err(ApiError::already_finished()),
             Err(e) => Err(e),
         }
@@ -500,7 +501,7 @@ impl Inner {
             respond::read_body(req, self.config.max_body, self.config.body_timeout_ms).await?;
         let events = ssekit_api::publish_events(&body)?;
         let rows = self.append(&events)?;
-        respond::json(201, &ssekit_api::published(id, rows.iter().map(|r| r.seq)))
+        respond::json(201, &Published::new(id, rows.iter().map(|r| r.seq)))
     }
 
     /// With auth on, a bearer that is not a JWT publishes if it is the stream's publish token

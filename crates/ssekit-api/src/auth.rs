@@ -451,20 +451,6 @@ impl Auth {
     }
 }
 
-/// Adds a minted subscribe token to a creation answer: `token`, and `eventsUrl` carrying it as
-/// `?token=`, so a backend can hand a browser one URL.
-pub fn add_subscribe_token(answer: &mut serde_json::Value, token: &str) {
-    let Some(answer) = answer.as_object_mut() else {
-        return;
-    };
-    if let Some(url) = answer.get("eventsUrl").and_then(|u| u.as_str()) {
-        let encoded: String = form_urlencoded::byte_serialize(token.as_bytes()).collect();
-        let with = format!("{url}?{QUERY_PARAM}={encoded}");
-        answer.insert("eventsUrl".into(), with.into());
-    }
-    answer.insert("token".into(), token.into());
-}
-
 fn check_secret(secret: &[u8]) -> Result<(), InvalidAuth> {
     if secret.len() < MIN_SECRET {
         return Err(InvalidAuth(format!(
@@ -612,6 +598,7 @@ fn forbidden(action: &Action<'_>, source: Source) -> ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::response::{Creation, StreamCreated};
 
     const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef";
 
@@ -778,12 +765,12 @@ mod tests {
             auth.verify(&token, 1000 + 60 + LEEWAY).unwrap_err().code(),
             ErrorCode::TokenExpired
         );
-        let mut answer = json!({"id": "str_x", "eventsUrl": "/v1/streams/str_x/events"});
-        add_subscribe_token(&mut answer, &token);
-        assert_eq!(answer["token"], token.as_str());
+        let mut answer = StreamCreated::new("str_x", "pub_x");
+        answer.add_subscribe_token(&token);
+        assert_eq!(answer.token.as_deref(), Some(token.as_str()));
         assert_eq!(
-            answer["eventsUrl"],
-            format!("/v1/streams/str_x/events?token={token}")
+            answer.events_url,
+            format!("/v1/generations/str_x/events?token={token}")
         );
     }
 

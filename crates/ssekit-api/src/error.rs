@@ -3,6 +3,8 @@
 
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+use utoipa::ToSchema;
 
 /// Declares the catalogue once: each code's variant, wire name and status.
 macro_rules! catalogue {
@@ -17,8 +19,9 @@ macro_rules! catalogue {
         /// assert_eq!(ErrorCode::RateLimited.as_str(), "rate_limited");
         /// assert_eq!(serde_json::to_string(&ErrorCode::NotAGeneration).unwrap(), r#""not_a_generation""#);
         /// ```
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS, ToSchema)]
         #[serde(rename_all = "snake_case")]
+        #[ts(export)]
         pub enum ErrorCode {
             $( $(#[$doc])* $variant, )*
         }
@@ -117,14 +120,16 @@ pub struct ApiError {
 }
 
 /// The body of every error answer.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
+#[ts(export)]
 pub struct ErrorBody {
     /// What went wrong.
     pub error: ErrorDetail,
 }
 
 /// The code and message of an [`ErrorBody`].
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
+#[ts(export)]
 pub struct ErrorDetail {
     /// The stable code, for programs.
     pub code: ErrorCode,

@@ -17,22 +17,19 @@ pub mod auth;
 pub mod error;
 mod publish;
 mod request;
+pub mod response;
 pub mod sanitize;
 mod stream;
 
 pub use error::{ApiError, ErrorCode};
-pub use publish::{
-    check_publish_token, create_stream, publish_events, publish_token, published, MAX_BATCH,
-};
+pub use publish::{check_publish_token, create_stream, publish_events, publish_token, MAX_BATCH};
 pub use request::{
     check_json_content_type, join_header_values, last_event_id, parse_json, path_segment,
-    query_param, resume_after, stream_id, stream_id_in_path, too_large, urls, GenerationSpec,
-    MAX_TOPIC,
+    query_param, resume_after, stream_id, stream_id_in_path, too_large, GenerationInfo,
+    GenerationRequest, GenerationSpec, PublishEvent, PublishRequest, DEFAULT_BLOCKS,
+    DEFAULT_DELAY_MS, DEFAULT_PIPELINE, MAX_BLOCKS, MAX_DELAY_MS, MAX_TOPIC,
 };
-pub use stream::{
-    cancelled, document_html, format_id, image_svg, snapshot_body, StreamKind, StreamMeta,
-    ID_RANDOM_BYTES,
-};
+pub use stream::{document_html, format_id, image_svg, StreamKind, StreamMeta, ID_RANDOM_BYTES};
 
 /// The response headers of every event stream, besides CORS. No `Connection`: only an HTTP/1.1
 /// response may say `keep-alive` (an HTTP/1.0 stream ends by closing the connection), so each

@@ -4,6 +4,7 @@
 use serde_json::{json, Value};
 use ssekit_events::Event;
 
+use crate::response::StreamCreated;
 use crate::{parse_json, sanitize, ApiError, ErrorCode, StreamKind, StreamMeta};
 
 /// Most events one request (or one append) may carry.
@@ -105,9 +106,9 @@ fn same(a: &[u8], b: &[u8]) -> bool {
 /// [`format_id`]: crate::format_id
 ///
 /// ```
-/// let (meta, body) = ssekit_api::create_stream(b"{}", "str_1".into(), "pub_1".into(), 0).unwrap();
+/// let (meta, answer) = ssekit_api::create_stream(b"{}", "str_1".into(), "pub_1".into(), 0).unwrap();
 /// assert_eq!(meta.info["publishToken"], "pub_1");
-/// assert_eq!(body["publishUrl"], "/v1/streams/str_1/events");
+/// assert_eq!(answer.publish_url, "/v1/streams/str_1/events");
 /// assert_eq!(ssekit_api::create_stream(b"[]", "str_1".into(), "pub_1".into(), 0).unwrap_err().status(), 422);
 /// ```
 pub fn create_stream(
@@ -115,20 +116,14 @@ pub fn create_stream(
     id: String,
     token: String,
     now_ms: u64,
-) -> Result<(StreamMeta, Value), ApiError> {
+) -> Result<(StreamMeta, StreamCreated), ApiError> {
     if !body.is_empty() {
         let v: Value = parse_json(body)?;
         if !v.is_object() {
             return Err(ApiError::invalid("the body must be a JSON object"));
         }
     }
-    let answer = json!({
-        "id": id,
-        "publishToken": token,
-        "eventsUrl": format!("/v1/generations/{id}/events"),
-        "publishUrl": format!("/v1/streams/{id}/events"),
-        "snapshotUrl": format!("/v1/generations/{id}"),
-    });
+    let answer = StreamCreated::new(&id, &token);
     let meta = StreamMeta::new(
         id,
         StreamKind::Published,
@@ -136,18 +131,6 @@ pub fn create_stream(
         now_ms,
     );
     Ok((meta, answer))
-}
-
-/// The `201` answer to a publish: the ids of the stored events and the last of them.
-///
-/// ```
-/// let answer = ssekit_api::published("str_1", [4, 5]);
-/// assert_eq!(answer.to_string(), r#"{"ids":["str_1:4","str_1:5"],"lastEventId":"str_1:5"}"#);
-/// ```
-pub fn published(stream: &str, seqs: impl IntoIterator<Item = u64>) -> Value {
-    let ids: Vec<String> = seqs.into_iter().map(|s| format!("{stream}:{s}")).collect();
-    let last = ids.last().cloned();
-    json!({ "ids": ids, "lastEventId": last })
 }
 
 /// The stream's publish token, from its record (empty if it has none: see [`check_publish_token`]).

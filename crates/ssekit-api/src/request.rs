@@ -1,13 +1,124 @@
 //! What a request asks for: JSON bodies, the resume position, a generation's parameters.
 
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use ssekit_events::EventId;
+use ts_rs::TS;
+use utoipa::{IntoParams, ToSchema};
 
-use crate::{ApiError, ErrorCode};
+use crate::{ApiError, ErrorCode, StreamMeta};
 
 /// Longest topic, in characters.
 pub const MAX_TOPIC: usize = 500;
+/// The pipeline a generation runs when its request names none.
+pub const DEFAULT_PIPELINE: &str = "demo";
+/// The content blocks of a generation whose request says nothing.
+pub const DEFAULT_BLOCKS: u32 = 6;
+/// Most content blocks of a generation.
+pub const MAX_BLOCKS: u32 = 50;
+/// The pause between events of a generation whose request says nothing, ms.
+pub const DEFAULT_DELAY_MS: u64 = 150;
+/// Longest pause between events, ms.
+pub const MAX_DELAY_MS: u64 = 10_000;
+
+/// The body of `POST /v1/generations` (and the query of `GET /v1/generate`), as a type for
+/// clients and the OpenAPI document. The server checks a request field by field
+/// ([`GenerationSpec::from_request`]) so that each mistake gets its own message; other fields
+/// are passed to `exec` pipelines untouched.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+#[ts(export)]
+pub struct GenerationRequest {
+    /// What the generation is about: 1–500 characters (trimmed).
+    #[schema(min_length = 1, max_length = 500)]
+    #[param(min_length = 1, max_length = 500)]
+    pub topic: String,
+    /// The pipeline to run (`demo` unless the server runs others).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    #[schema(default = "demo")]
+    #[param(default = "demo")]
+    pub pipeline: Option<String>,
+    /// Content blocks, 1–50.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    #[schema(minimum = 1, maximum = 50, default = 6)]
+    #[param(minimum = 1, maximum = 50, default = 6)]
+    pub blocks: Option<u32>,
+    /// Pause between events, 0–10000 ms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional, type = "number")]
+    #[schema(minimum = 0, maximum = 10000, default = 150)]
+    #[param(minimum = 0, maximum = 10000, default = 150)]
+    pub delay_ms: Option<u64>,
+}
+
+/// What a generation's stream keeps of its request (its metadata's `info`), read back by the
+/// pipelines and the images; a field missing from an old record takes the request's default.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct GenerationInfo {
+    /// Content blocks.
+    pub blocks: u32,
+    /// Pause between events, ms.
+    pub delay_ms: u64,
+    /// The pipeline.
+    pub pipeline: String,
+    /// What the generation is about.
+    pub topic: String,
+}
+
+impl Default for GenerationInfo {
+    fn default() -> Self {
+        Self {
+            blocks: DEFAULT_BLOCKS,
+            delay_ms: DEFAULT_DELAY_MS,
+            pipeline: DEFAULT_PIPELINE.to_owned(),
+            topic: String::new(),
+        }
+    }
+}
+
+impl GenerationInfo {
+    /// The generation's request, from its stream's record.
+    pub fn of(meta: &StreamMeta) -> Self {
+        serde_json::from_value(meta.info.clone()).unwrap_or_default()
+    }
+}
+
+/// One event as a publisher sends it: a name of the vocabulary, or an application event's
+/// (`namespace.name`), and its data (checked against the vocabulary's payload for built-in
+/// events; any JSON value for application events; missing is `null`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
+#[ts(export)]
+pub struct PublishEvent {
+    /// The event's name.
+    #[schema(max_length = 64, example = "block-content")]
+    pub event: String,
+    /// The event's data.
+    #[serde(default)]
+    #[ts(type = "unknown")]
+    #[schema(value_type = Object)]
+    pub data: Value,
+}
+
+/// The body of `POST /v1/streams/{id}/events`: one event, or a batch of at most 256 (a
+/// terminal event only last). The server reads it with [`crate::publish_events`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
+#[serde(untagged)]
+#[ts(export)]
+pub enum PublishRequest {
+    /// `{"events": [{event, data}, …]}`
+    Batch {
+        /// The events, in order.
+        #[schema(min_items = 1, max_items = 256)]
+        events: Vec<PublishEvent>,
+    },
+    /// `{event, data}`
+    One(PublishEvent),
+}
 
 /// Parses JSON: `400` when it is not JSON, `422` when it is JSON of the wrong shape.
 ///
@@ -173,16 +284,6 @@ pub fn stream_id_in_path(raw: &str) -> Result<String, ApiError> {
     Ok(id)
 }
 
-/// The URLs a client needs for a generation.
-pub fn urls(id: &str) -> Value {
-    serde_json::json!({
-        "id": id,
-        "eventsUrl": format!("/v1/generations/{id}/events"),
-        "documentUrl": format!("/v1/generations/{id}/document"),
-        "snapshotUrl": format!("/v1/generations/{id}"),
-    })
-}
-
 /// A validated generation request.
 ///
 /// ```
@@ -243,7 +344,7 @@ impl GenerationSpec {
             )));
         }
         let pipeline = match request.get("pipeline") {
-            None | Some(Value::Null) => "demo".to_owned(),
+            None | Some(Value::Null) => DEFAULT_PIPELINE.to_owned(),
             Some(Value::String(p)) => p.clone(),
             Some(_) => return Err(ApiError::invalid("pipeline must be a string")),
         };
@@ -257,8 +358,14 @@ impl GenerationSpec {
             ));
         }
         Ok(Self {
-            blocks: int_field(&request, "blocks", 1, 50, 6)? as u32,
-            delay_ms: int_field(&request, "delayMs", 0, 10_000, 150)?,
+            blocks: int_field(
+                &request,
+                "blocks",
+                1,
+                MAX_BLOCKS.into(),
+                DEFAULT_BLOCKS.into(),
+            )? as u32,
+            delay_ms: int_field(&request, "delayMs", 0, MAX_DELAY_MS, DEFAULT_DELAY_MS)?,
             topic,
             pipeline,
             request,
@@ -267,12 +374,13 @@ impl GenerationSpec {
 
     /// What a generation's stream keeps of its request (its metadata's `info`).
     pub fn info(&self) -> Value {
-        serde_json::json!({
-            "pipeline": self.pipeline,
-            "topic": self.topic,
-            "blocks": self.blocks,
-            "delayMs": self.delay_ms,
+        serde_json::to_value(GenerationInfo {
+            blocks: self.blocks,
+            delay_ms: self.delay_ms,
+            pipeline: self.pipeline.clone(),
+            topic: self.topic.clone(),
         })
+        .expect("a generation's info serializes")
     }
 
     /// The one-shot endpoint's query (`topic`, `pipeline`, `blocks`, `delayMs`) as a request.

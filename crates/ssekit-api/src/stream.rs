@@ -1,14 +1,17 @@
 //! A stream's metadata, and the answers built from it: the snapshot, the document, the images.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 use ssekit_events::{Snapshot, StreamStatus};
+use ts_rs::TS;
+use utoipa::ToSchema;
 
 use crate::{ApiError, ErrorCode};
 
 /// What kind of stream: one the server runs a pipeline for, or one an outside backend publishes to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 #[serde(rename_all = "lowercase")]
+#[ts(export)]
 pub enum StreamKind {
     /// A generation run by one of the server's pipelines.
     Generation,
@@ -89,11 +92,6 @@ impl StreamMeta {
     }
 }
 
-/// The `202` answer to a cancel.
-pub fn cancelled(id: &str) -> Value {
-    serde_json::json!({ "id": id, "status": "cancelled" })
-}
-
 /// Bytes of randomness in an id made by [`format_id`]: 20 base-36 characters, over 100 bits.
 pub const ID_RANDOM_BYTES: usize = 20;
 
@@ -117,34 +115,6 @@ pub fn format_id(prefix: &str, random: &[u8]) -> String {
     id
 }
 
-/// The body of `GET /v1/generations/{id}`: the folded snapshot with the stream's facts.
-pub fn snapshot_body(meta: &StreamMeta, snap: &Snapshot) -> Value {
-    let id = &meta.id;
-    let mut body = serde_json::to_value(snap).unwrap_or_else(|_| json!({}));
-    if let Some(obj) = body.as_object_mut() {
-        obj.insert("id".into(), json!(id));
-        obj.insert("kind".into(), json!(meta.kind));
-        obj.insert(
-            "pipeline".into(),
-            meta.info.get("pipeline").cloned().unwrap_or(Value::Null),
-        );
-        obj.insert(
-            "topic".into(),
-            meta.info.get("topic").cloned().unwrap_or(Value::Null),
-        );
-        obj.insert("status".into(), json!(meta.status.as_str()));
-        let last = (meta.last_seq > 0).then(|| format!("{id}:{}", meta.last_seq));
-        obj.insert("lastEventId".into(), json!(last));
-        obj.insert("createdAt".into(), json!(meta.created_at));
-        obj.insert("finishedAt".into(), json!(meta.finished_at));
-        obj.insert(
-            "eventsUrl".into(),
-            json!(format!("/v1/generations/{id}/events")),
-        );
-    }
-    body
-}
-
 /// The HTML of the document saved at `persist-complete` (`404 not_persisted` before it).
 pub fn document_html(meta: &StreamMeta, snap: &Snapshot) -> Result<String, ApiError> {
     if snap.document_url.is_none() {
@@ -164,11 +134,13 @@ pub fn document_html(meta: &StreamMeta, snap: &Snapshot) -> Result<String, ApiEr
 /// The SVG of image `name` (`img-{i}.svg`) of a demo generation (`404` when it has none).
 pub fn image_svg(meta: &StreamMeta, name: &str) -> Result<String, ApiError> {
     let none = || ApiError::not_found("no such image");
-    if meta.info.get("pipeline").and_then(Value::as_str) != Some("demo") {
+    if meta.kind != StreamKind::Generation {
         return Err(none());
     }
-    let blocks = meta.info.get("blocks").and_then(Value::as_u64).unwrap_or(0) as u32;
-    let index = ssekit_demo::image_index(name, blocks).ok_or_else(none)?;
-    let topic = meta.info.get("topic").and_then(Value::as_str).unwrap_or("");
-    Ok(ssekit_demo::image_svg(topic, index))
+    let info = crate::GenerationInfo::of(meta);
+    if info.pipeline != "demo" {
+        return Err(none());
+    }
+    let index = ssekit_demo::image_index(name, info.blocks).ok_or_else(none)?;
+    Ok(ssekit_demo::image_svg(&info.topic, index))
 }

@@ -18,6 +18,7 @@ use governor::state::keyed::DashMapStateStore;
 use governor::{Quota, RateLimiter};
 use ssekit_api::auth::{find_token, Action, Presented};
 use ssekit_api::join_header_values;
+use ssekit_api::response::Creation;
 
 use crate::error::ApiError;
 use crate::{AppState, Config};
@@ -187,14 +188,14 @@ pub fn now_secs() -> u64 {
 
 /// Adds a subscribe token for stream `id` to a creation answer, when auth is on and a secret
 /// signs them.
-pub fn add_subscribe_token(state: &AppState, answer: &mut serde_json::Value, id: &str) {
+pub fn add_subscribe_token(state: &AppState, answer: &mut impl Creation, id: &str) {
     if let Some(token) = state
         .config
         .auth
         .as_ref()
         .and_then(|auth| auth.mint_subscribe(id, now_secs()))
     {
-        ssekit_api::auth::add_subscribe_token(answer, &token);
+        answer.add_subscribe_token(&token);
     }
 }
 

@@ -4,11 +4,12 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::Json;
+use ssekit_api::response::Health;
 
 use crate::AppState;
 
 pub async fn healthz() -> impl IntoResponse {
-    Json(serde_json::json!({ "status": "ok" }))
+    Json(Health::OK)
 }
 
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
