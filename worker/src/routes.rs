@@ -158,6 +158,11 @@ async fn route(mut req: Request, env: &Env, config: &Config) -> Answer {
             respond::typed(content_type, body.to_vec(), "no-cache")
         }
         ["healthz"] if get => respond::json(200, &Health::OK),
+        ["openapi.json"] if get => respond::typed(
+            "application/json",
+            ssekit_api::openapi::json().as_bytes().to_vec(),
+            "no-cache",
+        ),
         ["v1", "generations"] if method == Method::Post => {
             authorize(&req, config, Action::Create)?;
             let body =
@@ -234,6 +239,7 @@ async fn route(mut req: Request, env: &Env, config: &Config) -> Answer {
         [""]
         | ["assets", _]
         | ["healthz"]
+        | ["openapi.json"]
         | ["v1", "generations"]
         | ["v1", "generate"]
         | ["v1", "generations", _]

@@ -10,15 +10,8 @@ use utoipa::ToSchema;
 macro_rules! catalogue {
     ($( $(#[$doc:meta])* $variant:ident = $name:literal, $status:ident; )*) => {
         /// Every error code the server, its fast path and the Worker answer, serialized as its
-        /// snake_case name. Each code has exactly one status ([`ErrorCode::status`]);
-        /// docs/decisions.md's error table lists the same pairs (a unit test compares them).
-        ///
-        /// ```
-        /// use ssekit_api::error::ErrorCode;
-        /// assert_eq!(ErrorCode::RateLimited.status(), 429);
-        /// assert_eq!(ErrorCode::RateLimited.as_str(), "rate_limited");
-        /// assert_eq!(serde_json::to_string(&ErrorCode::NotAGeneration).unwrap(), r#""not_a_generation""#);
-        /// ```
+        /// snake_case name. Each code has exactly one status; docs/decisions.md's error table
+        /// lists the same pairs (a unit test compares them).
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS, ToSchema)]
         #[serde(rename_all = "snake_case")]
         #[ts(export)]
@@ -36,6 +29,13 @@ macro_rules! catalogue {
             }
 
             /// The one status this code is answered with.
+            ///
+            /// ```
+            /// use ssekit_api::error::ErrorCode;
+            /// assert_eq!(ErrorCode::RateLimited.status(), 429);
+            /// assert_eq!(ErrorCode::RateLimited.as_str(), "rate_limited");
+            /// assert_eq!(serde_json::to_string(&ErrorCode::NotAGeneration).unwrap(), r#""not_a_generation""#);
+            /// ```
             pub const fn status(self) -> StatusCode {
                 match self { $(ErrorCode::$variant => StatusCode::$status,)* }
             }

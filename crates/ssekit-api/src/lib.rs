@@ -15,6 +15,7 @@
 
 pub mod auth;
 pub mod error;
+pub mod openapi;
 mod publish;
 mod request;
 pub mod response;

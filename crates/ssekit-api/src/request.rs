@@ -100,12 +100,11 @@ pub struct PublishEvent {
     /// The event's data.
     #[serde(default)]
     #[ts(type = "unknown")]
-    #[schema(value_type = Object)]
     pub data: Value,
 }
 
 /// The body of `POST /v1/streams/{id}/events`: one event, or a batch of at most 256 (a
-/// terminal event only last). The server reads it with [`crate::publish_events`].
+/// terminal event only last). The server reads it with `publish_events`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 #[serde(untagged)]
 #[ts(export)]

@@ -38,14 +38,6 @@ fn with_token(events_url: &mut String, token_field: &mut Option<String>, token: 
 }
 
 /// `201` to `POST /v1/generations`: the new generation's id and URLs (relative to the server).
-///
-/// ```
-/// let answer = ssekit_api::response::GenerationCreated::new("gen_1");
-/// assert_eq!(
-///     serde_json::to_string(&answer).unwrap(),
-///     r#"{"documentUrl":"/v1/generations/gen_1/document","eventsUrl":"/v1/generations/gen_1/events","id":"gen_1","snapshotUrl":"/v1/generations/gen_1"}"#
-/// );
-/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 #[serde(rename_all = "camelCase")]
 #[ts(export)]
@@ -66,6 +58,14 @@ pub struct GenerationCreated {
 
 impl GenerationCreated {
     /// The answer for generation `id`, without a token.
+    ///
+    /// ```
+    /// let answer = ssekit_api::response::GenerationCreated::new("gen_1");
+    /// assert_eq!(
+    ///     serde_json::to_string(&answer).unwrap(),
+    ///     r#"{"documentUrl":"/v1/generations/gen_1/document","eventsUrl":"/v1/generations/gen_1/events","id":"gen_1","snapshotUrl":"/v1/generations/gen_1"}"#
+    /// );
+    /// ```
     pub fn new(id: &str) -> Self {
         Self {
             document_url: format!("/v1/generations/{id}/document"),
@@ -125,11 +125,6 @@ impl Creation for StreamCreated {
 }
 
 /// `201` to a publish: the ids of the stored events, in order, and the last of them.
-///
-/// ```
-/// let answer = ssekit_api::response::Published::new("str_1", [4, 5]);
-/// assert_eq!(serde_json::to_string(&answer).unwrap(), r#"{"ids":["str_1:4","str_1:5"],"lastEventId":"str_1:5"}"#);
-/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 #[serde(rename_all = "camelCase")]
 #[ts(export)]
@@ -142,6 +137,11 @@ pub struct Published {
 
 impl Published {
     /// The answer for the events stored at `seqs` of `stream`.
+    ///
+    /// ```
+    /// let answer = ssekit_api::response::Published::new("str_1", [4, 5]);
+    /// assert_eq!(serde_json::to_string(&answer).unwrap(), r#"{"ids":["str_1:4","str_1:5"],"lastEventId":"str_1:5"}"#);
+    /// ```
     pub fn new(stream: &str, seqs: impl IntoIterator<Item = u64>) -> Self {
         let ids: Vec<String> = seqs.into_iter().map(|s| format!("{stream}:{s}")).collect();
         let last_event_id = ids.last().cloned();
@@ -159,11 +159,6 @@ pub enum CancelledStatus {
 }
 
 /// `202` to `DELETE /v1/generations/{id}`.
-///
-/// ```
-/// let answer = ssekit_api::response::Cancelled::new("gen_1");
-/// assert_eq!(serde_json::to_string(&answer).unwrap(), r#"{"id":"gen_1","status":"cancelled"}"#);
-/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct Cancelled {
@@ -175,6 +170,11 @@ pub struct Cancelled {
 
 impl Cancelled {
     /// The answer for generation `id`.
+    ///
+    /// ```
+    /// let answer = ssekit_api::response::Cancelled::new("gen_1");
+    /// assert_eq!(serde_json::to_string(&answer).unwrap(), r#"{"id":"gen_1","status":"cancelled"}"#);
+    /// ```
     pub fn new(id: &str) -> Self {
         Self {
             id: id.to_owned(),

@@ -3,11 +3,6 @@ import type { CancelledStatus } from "./CancelledStatus";
 
 /**
  * `202` to `DELETE /v1/generations/{id}`.
- *
- * ```
- * let answer = ssekit_api::response::Cancelled::new("gen_1");
- * assert_eq!(serde_json::to_string(&answer).unwrap(), r#"{"id":"gen_1","status":"cancelled"}"#);
- * ```
  */
 export type Cancelled = { 
 /**

@@ -2,14 +2,7 @@
 
 /**
  * Every error code the server, its fast path and the Worker answer, serialized as its
- * snake_case name. Each code has exactly one status ([`ErrorCode::status`]);
- * docs/decisions.md's error table lists the same pairs (a unit test compares them).
- *
- * ```
- * use ssekit_api::error::ErrorCode;
- * assert_eq!(ErrorCode::RateLimited.status(), 429);
- * assert_eq!(ErrorCode::RateLimited.as_str(), "rate_limited");
- * assert_eq!(serde_json::to_string(&ErrorCode::NotAGeneration).unwrap(), r#""not_a_generation""#);
- * ```
+ * snake_case name. Each code has exactly one status; docs/decisions.md's error table
+ * lists the same pairs (a unit test compares them).
  */
 export type ErrorCode = "bad_request" | "invalid_json" | "invalid_last_event_id" | "unauthorized" | "token_missing" | "token_invalid" | "token_expired" | "forbidden" | "not_found" | "not_persisted" | "method_not_allowed" | "request_timeout" | "exists" | "not_a_generation" | "already_finished" | "stream_finished" | "expired" | "payload_too_large" | "unsupported_media_type" | "invalid_request" | "unknown_pipeline" | "rate_limited" | "headers_too_large" | "auth_config_invalid" | "too_many_connections" | "store_unavailable";

@@ -2,14 +2,6 @@
 
 /**
  * `201` to `POST /v1/generations`: the new generation's id and URLs (relative to the server).
- *
- * ```
- * let answer = ssekit_api::response::GenerationCreated::new("gen_1");
- * assert_eq!(
- *     serde_json::to_string(&answer).unwrap(),
- *     r#"{"documentUrl":"/v1/generations/gen_1/document","eventsUrl":"/v1/generations/gen_1/events","id":"gen_1","snapshotUrl":"/v1/generations/gen_1"}"#
- * );
- * ```
  */
 export type GenerationCreated = { 
 /**

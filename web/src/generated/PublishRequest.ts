@@ -3,7 +3,7 @@ import type { PublishEvent } from "./PublishEvent";
 
 /**
  * The body of `POST /v1/streams/{id}/events`: one event, or a batch of at most 256 (a
- * terminal event only last). The server reads it with [`crate::publish_events`].
+ * terminal event only last). The server reads it with `publish_events`.
  */
 export type PublishRequest = { 
 /**

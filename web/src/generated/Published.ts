@@ -2,11 +2,6 @@
 
 /**
  * `201` to a publish: the ids of the stored events, in order, and the last of them.
- *
- * ```
- * let answer = ssekit_api::response::Published::new("str_1", [4, 5]);
- * assert_eq!(serde_json::to_string(&answer).unwrap(), r#"{"ids":["str_1:4","str_1:5"],"lastEventId":"str_1:5"}"#);
- * ```
  */
 export type Published = { 
 /**

@@ -23,6 +23,7 @@ pub fn router(state: AppState) -> Router {
         .route("/assets/{file}", get(assets::asset))
         .route("/healthz", get(ops::healthz))
         .route("/metrics", get(ops::metrics))
+        .route("/openapi.json", get(ops::openapi))
         .route("/v1/generations", post(generations::create))
         .route("/v1/generate", get(generations::one_shot))
         .route(

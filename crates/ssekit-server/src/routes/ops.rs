@@ -1,4 +1,4 @@
-//! Liveness and metrics.
+//! Liveness, metrics and the OpenAPI document.
 
 use axum::extract::State;
 use axum::http::header;
@@ -10,6 +10,14 @@ use crate::AppState;
 
 pub async fn healthz() -> impl IntoResponse {
     Json(Health::OK)
+}
+
+/// The OpenAPI document (open, like `/healthz`).
+pub async fn openapi() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        ssekit_api::openapi::json(),
+    )
 }
 
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
