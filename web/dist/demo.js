@@ -78,6 +78,14 @@ function withToken(url, token, base2 = pageBase()) {
   else u.searchParams.delete(TOKEN_PARAM);
   return u.toString();
 }
+function apiResolver(apiBase, token, base2 = pageBase()) {
+  const api2 = new URL(apiBase || base2, base2);
+  return (url) => {
+    const u = new URL(url, api2);
+    if (token && u.origin === api2.origin && u.pathname.startsWith("/v1/")) u.searchParams.set(TOKEN_PARAM, token);
+    return u.toString();
+  };
+}
 function authErrorCode(status, code) {
   if (code && AUTH_CODES.includes(code)) return code;
   return status === 403 ? "forbidden" : "token_invalid";
@@ -2625,7 +2633,7 @@ var requestedApi = params.get("api");
 var allowedApi = allowedApiBase(requestedApi, location.origin, allowedOrigins);
 var api = allowedApi ?? "";
 var apiRefused = allowedApi === null ? "This page follows streams only from its own origin or the API origins its server allows; the link's api is neither." : null;
-var resolve = (url) => new URL(url, api || location.href).toString();
+var resolve = (url) => apiResolver(api, state.token)(url);
 var retryBase = Number(params.get("retryBase")) || 0;
 var backoff = retryBase > 0 ? new Backoff({ baseMs: retryBase, maxMs: retryBase * 10 }) : void 0;
 var $ = (sel) => document.querySelector(sel);
@@ -2635,9 +2643,56 @@ var list = $("#blocks-list");
 var banner = $("#banner");
 var startButton = $("#start");
 var stopButton = $("#stop");
+var tokenField = $("#token-field");
+var tokenInput = $("#token");
+var TOKEN_KEY = `ssekit-token ${api || location.origin}`;
+function savedToken() {
+  try {
+    return sessionStorage.getItem(TOKEN_KEY);
+  } catch {
+    return null;
+  }
+}
+function saveToken(token) {
+  try {
+    if (token) sessionStorage.setItem(TOKEN_KEY, token);
+    else sessionStorage.removeItem(TOKEN_KEY);
+  } catch {
+  }
+}
+var pageToken = savedToken();
+if (params.has("token")) {
+  pageToken = params.get("token")?.trim() || null;
+  saveToken(pageToken);
+  params.delete("token");
+  const clean = new URL(location.href);
+  clean.searchParams.delete("token");
+  history.replaceState(history.state, "", clean.pathname + clean.search + clean.hash);
+}
+function showTokenField() {
+  tokenInput.value = pageToken ?? "";
+  tokenField.hidden = false;
+}
+if (pageToken) showTokenField();
+function currentToken() {
+  if (!tokenField.hidden) {
+    const typed = tokenInput.value.trim() || null;
+    if (typed !== pageToken) saveToken(pageToken = typed);
+  }
+  return pageToken;
+}
+function bearer(token) {
+  return token ? { authorization: `Bearer ${token}` } : {};
+}
+function refusal(res, body, what) {
+  const reason = body.error?.message ?? `status ${res.status}`;
+  const code = body.error?.code ? ` [${body.error.code}]` : "";
+  return res.status === 401 ? `The server needs a valid token to ${what}: ${reason}${code}. Enter one below.` : `The token does not allow this page to ${what}: ${reason}${code}.`;
+}
 var state = new GenerationState();
 var conn = null;
 var stage = "Idle";
+var notice = null;
 var ticker = null;
 function setBanner(kind, text2 = "", link) {
   banner.className = kind ? `banner show ${kind}` : "banner";
@@ -2694,7 +2749,7 @@ function render() {
       setBanner("error", state.error ?? "The generation failed.");
       break;
     default:
-      setBanner(null);
+      setBanner(notice ? "error" : null, notice ?? "");
   }
   const running = state.status === "generating";
   stopButton.disabled = !running;
@@ -2736,8 +2791,8 @@ function handlers() {
       stage = `Reconnecting\u2026 (attempt ${attempt})`;
       render();
     },
-    onFatal: (message) => {
-      state.fail(message);
+    onFatal: (message, code) => {
+      state.fail(code.startsWith("token_") || code === "forbidden" ? `${message} [${code}]` : message);
       stage = "Disconnected";
       render();
     },
@@ -2746,7 +2801,7 @@ function handlers() {
 }
 function follow() {
   conn?.close();
-  conn = connect(resolve(state.eventsUrl), handlers(), { lastEventId: state.lastEventId, backoff });
+  conn = connect(resolve(state.eventsUrl), handlers(), { lastEventId: state.lastEventId, backoff, token: state.token });
 }
 function refuseApi(message) {
   state = new GenerationState({ storage: null });
@@ -2762,11 +2817,13 @@ async function start(topic, blocks, delayMs) {
   state.clear();
   state = new GenerationState();
   stage = "Starting";
+  notice = null;
+  const token = currentToken();
   let res;
   try {
-    res = await fetch(resolve("/v1/generations"), {
+    res = await fetch(new URL("/v1/generations", api || location.href), {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", ...bearer(token) },
       body: JSON.stringify({ topic, blocks, delayMs })
     });
   } catch {
@@ -2774,11 +2831,16 @@ async function start(topic, blocks, delayMs) {
     return render();
   }
   const body = await res.json().catch(() => ({}));
+  if (res.status === 401 || res.status === 403) {
+    showTokenField();
+    state.fail(refusal(res, body, "start a generation"));
+    return render();
+  }
   if (!res.ok || !body.eventsUrl) {
     state.fail(body.error?.message ?? `The server refused the generation (${res.status}).`);
     return render();
   }
-  state.begin(body.eventsUrl, api || null);
+  state.begin(body.eventsUrl, api || null, body.token || tokenOf(body.eventsUrl) || token);
   render();
   follow();
 }
@@ -2788,8 +2850,18 @@ async function stop() {
   stopButton.disabled = true;
   stage = "Stopping";
   render();
-  const res = await fetch(resolve(`/v1/generations/${id}`), { method: "DELETE" }).catch(() => null);
+  const res = await fetch(new URL(`/v1/generations/${encodeURIComponent(id)}`, api || location.href), {
+    method: "DELETE",
+    headers: bearer(currentToken() ?? state.token)
+  }).catch(() => null);
   if (res && res.status === 409) render();
+  if (res && (res.status === 401 || res.status === 403)) {
+    const body = await res.json().catch(() => ({}));
+    if (res.status === 401) showTokenField();
+    notice = refusal(res, body, "stop this generation");
+    stage = "Stop refused";
+    render();
+  }
 }
 form.addEventListener("submit", (e) => {
   e.preventDefault();
