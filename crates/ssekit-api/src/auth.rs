@@ -24,6 +24,7 @@
 //! ```
 
 use http::StatusCode;
+use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
@@ -363,24 +364,26 @@ impl Auth {
         validation.validate_exp = false;
         validation.validate_nbf = false;
         validation.validate_aud = false;
-        let mut known = false;
+        let mut refusal = "the token is signed with an algorithm this server does not accept";
         let mut claims = None;
         for key in candidates {
-            known = true;
-            if let Ok(data) = jsonwebtoken::decode::<Claims>(token, &key.key, &validation) {
-                claims = Some(data.claims);
-                break;
+            match jsonwebtoken::decode::<Claims>(token, &key.key, &validation) {
+                Ok(data) => {
+                    claims = Some(data.claims);
+                    break;
+                }
+                // The signature held (it is checked first), the claims did not parse: say so,
+                // rather than blame the signature for a misspelt right.
+                Err(e) if matches!(e.kind(), ErrorKind::Json(_)) => {
+                    refusal = "the token's claims do not parse (the ssekit claim takes create, subscribe, publish and cancel)";
+                }
+                Err(_) if !refusal.contains("claims") => {
+                    refusal = "the token's signature does not verify";
+                }
+                Err(_) => {}
             }
         }
-        let claims = match claims {
-            Some(claims) => claims,
-            None if known => return Err(token_invalid("the token's signature does not verify")),
-            None => {
-                return Err(token_invalid(
-                    "the token is signed with an algorithm this server does not accept",
-                ))
-            }
-        };
+        let claims = claims.ok_or_else(|| token_invalid(refusal))?;
         let now = now as f64;
         let leeway = LEEWAY as f64;
         let exp = claims
@@ -679,6 +682,10 @@ mod tests {
             );
         }
         assert!(Auth::hs256(b"short").is_err());
+        let typo = sign(json!({"exp": 2000, "ssekit": {"subcribe": ["*"]}}), SECRET);
+        let e = auth.verify(&typo, 1000).unwrap_err();
+        assert_eq!(e.code(), "token_invalid");
+        assert!(e.body().contains("do not parse"), "{}", e.body());
     }
 
     #[test]

@@ -366,11 +366,21 @@ pub struct Sse {
 impl Sse {
     /// Opens `url`, with `Last-Event-ID: last` when given.
     pub async fn open(url: &str, last: Option<&str>) -> Sse {
-        let mut req = http().get(url).header("accept", "text/event-stream");
+        let mut req = http().get(url);
         if let Some(last) = last {
             req = req.header("last-event-id", last);
         }
-        let res = req.send().await.unwrap();
+        Self::send(req).await
+    }
+
+    /// Sends `req` (a `GET` of an events URL, with whatever headers the test set) and opens
+    /// its response as a stream.
+    pub async fn send(req: reqwest::RequestBuilder) -> Sse {
+        let res = req
+            .header("accept", "text/event-stream")
+            .send()
+            .await
+            .unwrap();
         Sse {
             status: res.status().as_u16(),
             headers: res.headers().clone(),
