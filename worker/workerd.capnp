@@ -35,5 +35,12 @@ const ssekit :Workerd.Worker = (
     (name = "STALL_TIMEOUT_MS", fromEnvironment = "SSEKIT_STALL_TIMEOUT_MS"),
     (name = "BODY_TIMEOUT_MS", fromEnvironment = "SSEKIT_BODY_TIMEOUT_MS"),
     (name = "RETENTION_MS", fromEnvironment = "SSEKIT_RETENTION_MS"),
+    # Who may do what (see wrangler.toml): unset, auth is off.
+    (name = "AUTH_SECRET", fromEnvironment = "SSEKIT_AUTH_SECRET"),
+    (name = "AUTH_PUBLIC_KEY", fromEnvironment = "SSEKIT_AUTH_PUBLIC_KEY"),
+    (name = "AUTH_TOKEN_SECRET", fromEnvironment = "SSEKIT_AUTH_TOKEN_SECRET"),
+    (name = "AUTH_AUDIENCE", fromEnvironment = "SSEKIT_AUTH_AUDIENCE"),
+    (name = "AUTH_ISSUER", fromEnvironment = "SSEKIT_AUTH_ISSUER"),
+    (name = "TOKEN_TTL_MS", fromEnvironment = "SSEKIT_TOKEN_TTL_MS"),
   ],
 );

@@ -44,6 +44,9 @@ var NAMES = {
   error: true
 };
 var EVENT_NAMES = Object.keys(NAMES);
+function isBuiltinEvent(name) {
+  return Object.prototype.hasOwnProperty.call(NAMES, name);
+}
 var STAGE_INTERRUPTED = "interrupted";
 var STAGE_CANCELLED = "cancelled";
 function isTerminal(name, data) {
@@ -156,7 +159,7 @@ function connect(url, handlers2, options = {}) {
     }
     const handler = handlers2[name];
     handler?.(data, id);
-    if (isTerminal(name, data)) {
+    if (isBuiltinEvent(name) && isTerminal(name, data)) {
       finish();
       handlers2.onEnd?.();
     }
@@ -227,6 +230,9 @@ function connect(url, handlers2, options = {}) {
     es.onopen = () => handlers2.onOpen?.();
     for (const name of EVENT_NAMES) {
       if (name !== "error") es.addEventListener(name, (e) => onMessage(name, e));
+    }
+    for (const name of Object.keys(handlers2)) {
+      if (name.includes(".")) es.addEventListener(name, (e) => onMessage(name, e));
     }
     es.addEventListener("error", (e) => {
       if (typeof e.data === "string") onMessage("error", e);
@@ -2474,8 +2480,9 @@ var GenerationState = class _GenerationState {
     }
     return b;
   }
-  /** Folds one event into the state and saves it. */
+  /** Folds one event into the state and saves it. Application events are not a generation's: ignored. */
   apply(name, payload, id = null) {
+    if (!isBuiltinEvent(name)) return;
     const data = payload;
     if (id) this.lastEventId = id;
     if (this.status === "idle") this.status = "generating";

@@ -1,9 +1,12 @@
 import { Backoff } from "./backoff";
-import { EVENT_NAMES, isTerminal, seqOf, type EventMap, type EventName } from "./events";
+import { EVENT_NAMES, isBuiltinEvent, isTerminal, seqOf, type AppEvents, type EventMap, type EventName } from "./events";
 import { authErrorCode, tokenOf, withToken, type AuthErrorCode } from "./token";
 
 /** A handler per event name, typed by the vocabulary. */
 export type EventHandlers = { [K in EventName]?: (data: EventMap[K], id: string) => void };
+
+/** A handler per application event the app declares (`A`: name → data type; see `AppEvents`). */
+export type AppEventHandlers<A> = { [K in keyof A]?: (data: A[K], id: string) => void };
 
 /**
  * Why the client gave up: retries exhausted (`gave_up`), the stream is unknown (`not_found`) or
@@ -26,7 +29,7 @@ export interface LifecycleHandlers {
   onFatal?(message: string, code: FatalCode): void;
 }
 
-export type Handlers = EventHandlers & LifecycleHandlers;
+export type Handlers<A = {}> = EventHandlers & AppEventHandlers<A> & LifecycleHandlers;
 
 /** The smallest document the client needs for page visibility. */
 export interface VisibilitySource {
@@ -103,14 +106,22 @@ function snapshotFor(url: string, lastEventId: string | null): string | null {
  * ends the connection with `onFatal(message, code)` (`token_missing`, `token_invalid`,
  * `token_expired` or `forbidden`) instead of retrying.
  *
+ * Application events (names with a dot) are declared as the type parameter, name → data type,
+ * and handled like the vocabulary's; they never end the stream.
+ *
  * ```ts
- * const conn = connect("/v1/generations/gen_x/events", {
+ * const conn = connect<{ "import.progress": { done: number; total: number } }>("/v1/generations/gen_x/events", {
  *   "block-content": (data) => render(data.blockIndex, data.html),
+ *   "import.progress": (data) => showProgress(data.done / data.total),
  *   onFatal: (message) => showError(message),
  * });
  * ```
  */
-export function connect(url: string, handlers: Handlers, options: ConnectOptions = {}): Connection {
+export function connect<A extends AppEvents<A> = {}>(
+  url: string,
+  handlers: Handlers<NoInfer<A>>,
+  options: ConnectOptions = {},
+): Connection {
   const token = options.token || tokenOf(url);
   if (options.token) url = withToken(url, options.token, base());
   const ES = options.EventSource ?? globalThis.EventSource;
@@ -147,7 +158,7 @@ export function connect(url: string, handlers: Handlers, options: ConnectOptions
     handlers.onFatal?.(message, code);
   };
 
-  const onMessage = (name: EventName, e: MessageEvent) => {
+  const onMessage = (name: string, e: MessageEvent) => {
     if (closed) return;
     const id = e.lastEventId;
     const seq = seqOf(id);
@@ -162,9 +173,10 @@ export function connect(url: string, handlers: Handlers, options: ConnectOptions
     } catch {
       return;
     }
-    const handler = handlers[name] as ((d: unknown, id: string) => void) | undefined;
+    const handler = (handlers as Record<string, unknown>)[name] as ((d: unknown, id: string) => void) | undefined;
     handler?.(data, id);
-    if (isTerminal(name, data as EventMap[typeof name])) {
+    // Application events never end the stream.
+    if (isBuiltinEvent(name) && isTerminal(name, data as EventMap[typeof name])) {
       finish();
       handlers.onEnd?.();
     }
@@ -249,6 +261,10 @@ export function connect(url: string, handlers: Handlers, options: ConnectOptions
     es.onopen = () => handlers.onOpen?.();
     for (const name of EVENT_NAMES) {
       if (name !== "error") es.addEventListener(name, (e) => onMessage(name, e as MessageEvent));
+    }
+    // Application events: the handlers' names with a dot (none of the vocabulary has one).
+    for (const name of Object.keys(handlers)) {
+      if (name.includes(".")) es.addEventListener(name, (e) => onMessage(name, e as MessageEvent));
     }
     // `error` is both the vocabulary's event (with data) and EventSource's connection error.
     es.addEventListener("error", (e) => {

@@ -46,6 +46,27 @@ const NAMES = {
 /** Every event name of the vocabulary. */
 export const EVENT_NAMES = Object.keys(NAMES) as EventName[];
 
+/** Whether `name` is one of the vocabulary's 13 names. */
+export function isBuiltinEvent(name: string): name is EventName {
+  return Object.prototype.hasOwnProperty.call(NAMES, name);
+}
+
+/**
+ * An application event's name: `namespace.name`. The server takes names matching
+ * `^[a-z][a-z0-9_-]*(\.[a-z0-9_-]+)+$` (at most 64 bytes); no name of the vocabulary has a dot.
+ */
+export type AppEventName = `${string}.${string}`;
+
+/**
+ * The constraint on an application's event map (name → data type): every name has a dot, so a
+ * map that names a dotless event (the vocabulary's, or a typo) does not type-check.
+ *
+ * ```ts
+ * type ImportEvents = { "import.progress": { done: number; total: number } };
+ * ```
+ */
+export type AppEvents<A> = { [K in keyof A]: K extends AppEventName ? unknown : never };
+
 /** The stage of the error that ends a stream whose producer died (docs/decisions.md). */
 export const STAGE_INTERRUPTED = "interrupted";
 /** The stage of the error that ends a cancelled generation. */

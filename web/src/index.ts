@@ -2,6 +2,7 @@
 export { Backoff, type BackoffOptions } from "./backoff";
 export {
   connect,
+  type AppEventHandlers,
   type Connection,
   type ConnectOptions,
   type EventHandlers,

@@ -1,4 +1,4 @@
-import { STAGE_CANCELLED, isTerminal, type EventMap, type EventName } from "./events";
+import { STAGE_CANCELLED, isBuiltinEvent, isTerminal, type EventMap, type EventName } from "./events";
 import { tokenOf } from "./token";
 
 export type Status = "idle" | "generating" | "complete" | "error" | "cancelled";
@@ -123,8 +123,9 @@ export class GenerationState {
     return b;
   }
 
-  /** Folds one event into the state and saves it. */
+  /** Folds one event into the state and saves it. Application events are not a generation's: ignored. */
   apply<K extends EventName>(name: K, payload: EventMap[K], id: string | null = null): void {
+    if (!isBuiltinEvent(name)) return;
     const data = payload as EventMap[EventName];
     if (id) this.lastEventId = id;
     if (this.status === "idle") this.status = "generating";

@@ -15,7 +15,7 @@ use worker::{SqlStorage, SqlStorageValue};
 pub struct Row {
     /// Position in the stream, from 1.
     pub seq: u64,
-    /// The event's name.
+    /// The event's name: one of the vocabulary, or an application event's (`import.progress`).
     pub name: String,
     /// Its JSON payload.
     pub data: String,
@@ -25,7 +25,8 @@ impl Row {
     /// The SSE frame of this event of stream `id`.
     pub fn frame(&self, id: &str, buf: &mut Vec<u8>) {
         let eid = format!("{id}:{}", self.seq);
-        // Ids are built from validated stream ids and names from the vocabulary: no error.
+        // Ids are built from validated stream ids, and names are the vocabulary's or follow the
+        // application event rule (no space, colon or line break): no error.
         let _ = ssekit_protocol::encode_event(buf, Some(&eid), Some(&self.name), &self.data);
     }
 }

@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use serde_json::json;
+use ssekit_api::auth::{self, Action};
 use ssekit_api::{ApiError, StreamKind, StreamMeta};
 use ssekit_events::{ErrorEvent, Event, EventId, STAGE_CANCELLED, STAGE_INTERRUPTED};
 use worker::{durable_object, DurableObject, Env, Method, Request, Response, Result, State};
@@ -20,6 +21,7 @@ use worker::{durable_object, DurableObject, Env, Method, Request, Response, Resu
 use crate::config::Config;
 use crate::log::{Log, Row, PAGE_BYTES};
 use crate::respond::{self, internal, Answer};
+use crate::routes;
 
 /// While a pipeline runs, an alarm this far ahead ends its stream if the object was evicted or the
 /// runtime restarted (see `recover`).
@@ -473,12 +475,22 @@ impl Inner {
 
     async fn publish(&self, id: &str, req: &mut Request) -> Answer {
         let authorization = req.headers().get("authorization").ok().flatten();
-        let refused = self.existing(id).and_then(|meta| {
-            ssekit_api::check_publish_token(
-                authorization.as_deref(),
-                ssekit_api::publish_token(&meta),
-            )
-        });
+        // Set by the Worker only (see `routes::publish_auth`); absent with auth off.
+        let how = req.headers().get(routes::PUBLISH_AUTH).ok().flatten();
+        let refused = match how.as_deref() {
+            // A JWT granting publish to this stream was verified.
+            Some(routes::PUBLISH_BY_JWT) => self
+                .existing(id)
+                .and_then(|meta| auth::check_publishable(&meta)),
+            // Auth is on and the bearer is not a JWT.
+            Some(routes::PUBLISH_BY_TOKEN) => self.by_publish_token(id, authorization.as_deref()),
+            _ => self.existing(id).and_then(|meta| {
+                ssekit_api::check_publish_token(
+                    authorization.as_deref(),
+                    ssekit_api::publish_token(&meta),
+                )
+            }),
+        };
         if let Err(e) = refused {
             // Read what the client sends before refusing it, or it may see a reset instead.
             respond::discard_body(req, self.config.body_timeout_ms).await;
@@ -489,6 +501,41 @@ impl Inner {
         let events = ssekit_api::publish_events(&body)?;
         let rows = self.append(&events)?;
         respond::json(201, &ssekit_api::published(id, rows.iter().map(|r| r.seq)))
+    }
+
+    /// With auth on, a bearer that is not a JWT publishes if it is the stream's publish token
+    /// (compared as without auth); otherwise it is refused as the token checker refuses it
+    /// (`401 token_invalid`), whether the stream exists, has expired or never did: as on the
+    /// native server.
+    fn by_publish_token(&self, id: &str, authorization: Option<&str>) -> Result<(), ApiError> {
+        let matches = match self.existing(id) {
+            Ok(meta) => {
+                ssekit_api::check_publish_token(authorization, ssekit_api::publish_token(&meta))
+                    .is_ok()
+            }
+            // A failing store says nothing of the stream.
+            Err(e) if e.code() == ApiError::store_unavailable().code() => return Err(e),
+            Err(_) => false,
+        };
+        if matches {
+            return Ok(());
+        }
+        let presented = auth::find_token(authorization, "", None, false);
+        let refusal = match &self.config.auth {
+            Ok(Some(auth)) => auth
+                .authorize(presented.as_ref(), &Action::Publish(id), routes::now_secs())
+                .err(),
+            _ => None,
+        };
+        let refusal = refusal.unwrap_or_else(|| {
+            ApiError::new(
+                http::StatusCode::UNAUTHORIZED,
+                "token_invalid",
+                "that token is neither this stream's publish token nor a JWT",
+            )
+        });
+        worker::console_debug!("ssekit worker: POST /v1/streams/{id}/events: refused: {refusal}");
+        Err(refusal)
     }
 }
 

@@ -572,6 +572,19 @@ fn jwks(text: &[u8]) -> Result<Vec<Key>, InvalidAuth> {
     Ok(keys)
 }
 
+/// Checks that a stream a JWT may publish to takes published events at all: a generation is
+/// written by its pipeline alone, whatever a token's `publish` pattern matches (`403 forbidden`).
+pub fn check_publishable(meta: &crate::StreamMeta) -> Result<(), ApiError> {
+    match meta.kind {
+        crate::StreamKind::Published => Ok(()),
+        crate::StreamKind::Generation => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "a generation is written by its pipeline alone; publish to a stream made with POST /v1/streams",
+        )),
+    }
+}
+
 fn token_invalid(message: &str) -> ApiError {
     ApiError::new(StatusCode::UNAUTHORIZED, "token_invalid", message)
 }

@@ -10,7 +10,9 @@ use crate::{parse_json, sanitize, ApiError, StreamKind, StreamMeta};
 /// Most events one request (or one append) may carry.
 pub const MAX_BATCH: usize = 256;
 
-/// The events of a publish request's body, in order, their HTML sanitized.
+/// The events of a publish request's body, in order, their HTML sanitized: events of the
+/// vocabulary, checked against their payload types, and application events (`namespace.name`,
+/// any JSON data, see [`ssekit_events::AppName`]), carried as they are.
 ///
 /// ```
 /// let events = ssekit_api::publish_events(br#"{"events":[
@@ -157,4 +159,67 @@ pub fn publish_token(meta: &StreamMeta) -> &str {
         .get("publishToken")
         .and_then(Value::as_str)
         .unwrap_or("")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn application_events_are_published_beside_built_in_ones() {
+        let events = publish_events(
+            br#"{"events":[
+                {"event":"import.progress","data":{"done":1,"total":2}},
+                {"event":"reasoning-step","data":{"step":1,"content":"x"}},
+                {"event":"import.rows","data":[1,"two",null]},
+                {"event":"import.note","data":"<b>kept as data, not HTML</b>"},
+                {"event":"import.ping"},
+                {"event":"generation-complete","data":{"success":true,"totalDuration":5}}]}"#,
+        )
+        .unwrap();
+        let names: Vec<&str> = events.iter().map(Event::name).collect();
+        assert_eq!(
+            names,
+            [
+                "import.progress",
+                "reasoning-step",
+                "import.rows",
+                "import.note",
+                "import.ping",
+                "generation-complete"
+            ]
+        );
+        assert_eq!(events[2].data_json(), r#"[1,"two",null]"#);
+        assert_eq!(events[3].data_json(), r#""<b>kept as data, not HTML</b>""#);
+        assert_eq!(events[4].data_json(), "null");
+        // Nothing follows a terminal event, not even an application event.
+        let err = publish_events(
+            br#"{"events":[
+                {"event":"generation-complete","data":{"success":true,"totalDuration":5}},
+                {"event":"import.progress","data":{}}]}"#,
+        )
+        .unwrap_err();
+        assert_eq!(err.status(), 422);
+    }
+
+    #[test]
+    fn other_names_are_refused_naming_the_rule() {
+        for name in [
+            "progress",
+            "Import.progress",
+            "import progress.x",
+            "import.progress\nid: 9",
+            "import:progress.x",
+            "import.",
+        ] {
+            let body = serde_json::to_vec(&json!({"event": name, "data": {}})).unwrap();
+            let err = publish_events(&body).unwrap_err();
+            assert_eq!(
+                (err.status().as_u16(), err.code()),
+                (422, "invalid_request"),
+                "{name:?}"
+            );
+            assert!(err.body().contains("namespace.name"), "{}", err.body());
+        }
+    }
 }

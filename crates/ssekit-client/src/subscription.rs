@@ -4,6 +4,7 @@ use std::collections::VecDeque;
 use std::time::Duration;
 
 use rand::Rng;
+use serde::de::DeserializeOwned;
 use ssekit_events::{Event, EventId};
 use ssekit_protocol::{Item, Parser};
 
@@ -35,8 +36,35 @@ impl Default for Options {
 pub struct Received {
     /// Its id.
     pub id: EventId,
-    /// The typed event.
+    /// The typed event: one of the vocabulary, or an application event ([`Event::App`]).
     pub event: Event,
+}
+
+impl Received {
+    /// If this is the application event `name`, its data as the caller's type; `None` for any
+    /// other event.
+    ///
+    /// ```
+    /// use ssekit_client::Received;
+    /// use ssekit_events::Event;
+    ///
+    /// #[derive(serde::Deserialize)]
+    /// struct Progress { done: u64, total: u64 }
+    ///
+    /// let received = Received {
+    ///     id: "str_a:4".parse().unwrap(),
+    ///     event: Event::from_parts("import.progress", r#"{"done":40,"total":100}"#).unwrap(),
+    /// };
+    /// let p: Progress = received.app("import.progress").unwrap().unwrap();
+    /// assert_eq!((p.done, p.total), (40, 100));
+    /// assert!(received.app::<Progress>("import.done").is_none());
+    /// ```
+    pub fn app<T: DeserializeOwned>(&self, name: &str) -> Option<Result<T, serde_json::Error>> {
+        match &self.event {
+            Event::App(e) if e.name == name => Some(e.data_as()),
+            _ => None,
+        }
+    }
 }
 
 /// What [`Subscription::next`] yields.

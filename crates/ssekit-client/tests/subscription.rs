@@ -192,3 +192,63 @@ async fn unknown_events_are_reported_without_ending_the_stream() {
         .iter()
         .any(|u| matches!(u, Err(ClientError::InvalidEvent { id, .. }) if id == "g:2")));
 }
+
+#[tokio::test]
+async fn application_events_arrive_in_order_are_resumed_after_and_end_nothing() {
+    #[derive(serde::Deserialize, Debug, PartialEq)]
+    struct Progress {
+        done: u32,
+        total: u32,
+    }
+    let progress = |seq: u32, done: u32| {
+        event(
+            &format!("g:{seq}"),
+            "import.progress",
+            &format!(r#"{{"done":{done},"total":2}}"#),
+        )
+    };
+    // Shaped like a terminal error, but an application's: the subscription goes on.
+    let lookalike = event(
+        "g:3",
+        "import.error",
+        r#"{"message":"m","stage":"s","recoverable":false}"#,
+    );
+    let done = event(
+        "g:5",
+        "generation-complete",
+        r#"{"success":true,"totalDuration":1}"#,
+    );
+    let (url, heads) = server(vec![
+        sse(&format!("{}{}{lookalike}", progress(1, 1), step(2))),
+        sse(&format!("{lookalike}{}{done}", progress(4, 2))),
+    ])
+    .await;
+    let mut sub = Subscription::new(url, fast());
+    let updates = drain(&mut sub).await;
+    assert_eq!(seqs(&updates), [1, 2, 3, 4, 5]);
+    assert!(heads.lock().unwrap()[1].contains("last-event-id: g:3"));
+    let events: Vec<_> = updates
+        .iter()
+        .filter_map(|u| match u {
+            Ok(Update::Event(e)) => Some(e),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        matches!(&events[0].event, ssekit_events::Event::App(a) if a.name == "import.progress")
+    );
+    assert_eq!(
+        events[3]
+            .app::<Progress>("import.progress")
+            .unwrap()
+            .unwrap(),
+        Progress { done: 2, total: 2 }
+    );
+    assert!(events[1].app::<Progress>("import.progress").is_none());
+    assert!(events[2].app::<Progress>("import.progress").is_none());
+    let error = events[2]
+        .app::<serde_json::Value>("import.error")
+        .unwrap()
+        .unwrap();
+    assert_eq!(error["recoverable"], false);
+}

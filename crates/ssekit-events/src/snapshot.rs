@@ -198,7 +198,12 @@ impl Snapshot {
             Event::PersistComplete(e) => self.document_url = Some(e.url.clone()),
             Event::GenerationComplete(e) => self.total_duration = Some(e.total_duration),
             Event::Error(e) => self.error = Some(e.message.clone()),
-            Event::ReasoningStart(_) | Event::ReasoningComplete(_) | Event::PersistStart(_) => {}
+            // Application events are the application's: the snapshot of a generation has no
+            // place for them.
+            Event::ReasoningStart(_)
+            | Event::ReasoningComplete(_)
+            | Event::PersistStart(_)
+            | Event::App(_) => {}
         }
         if event.is_terminal() {
             self.status = StreamStatus::after(event);
@@ -221,6 +226,33 @@ impl Snapshot {
 mod tests {
     use super::*;
     use crate::vocabulary::{ImageReady, PersistComplete};
+
+    #[test]
+    fn application_events_leave_the_snapshot_as_it_was() {
+        let mut s = Snapshot::default();
+        s.apply(&Event::GenerationStart(crate::GenerationStart {
+            session_id: "g".into(),
+            total_blocks: 1,
+            model: "m".into(),
+        }));
+        let before = s.clone();
+        for (name, data) in [
+            ("import.progress", r#"{"done":1,"total":2}"#),
+            (
+                "app.error",
+                r#"{"message":"m","stage":"s","recoverable":false}"#,
+            ),
+            (
+                "app.generation-complete",
+                r#"{"success":true,"totalDuration":1}"#,
+            ),
+            ("x.y", "[1,2]"),
+        ] {
+            s.apply(&Event::from_parts(name, data).unwrap());
+        }
+        assert_eq!(s, before);
+        assert_eq!(s.status, StreamStatus::Running);
+    }
 
     #[test]
     fn unsafe_urls_built_in_code_stay_out_of_the_snapshot() {

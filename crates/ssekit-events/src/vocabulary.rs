@@ -1,7 +1,11 @@
-//! The 13 events of DESIGN §3: names are `{noun}-{verb}`, payloads camelCase JSON.
+//! The 13 events of DESIGN §3 — names are `{noun}-{verb}`, payloads camelCase JSON — and the
+//! [`Event`] type that also carries application events (see [`crate::AppName`]).
 
-use serde::{Deserialize, Serialize};
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use ts_rs::TS;
+
+use crate::app::{AppEvent, AppName, APP_NAME_RULE, MAX_APP_NAME};
 
 /// Declares the payload structs with the derives and serde/ts-rs settings every one of them needs.
 macro_rules! payload {
@@ -171,16 +175,18 @@ pub const STAGE_CANCELLED: &str = "cancelled";
 /// vocabulary is written once.
 macro_rules! vocabulary {
     ($($variant:ident($payload:ident) = $name:literal),* $(,)?) => {
-        /// One event of the vocabulary. Its serde form is the line format of `exec` pipelines and of
-        /// the publish API: `{"event": "block-start", "data": {…}}`.
-        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-        #[serde(tag = "event", content = "data")]
+        /// One event: of the vocabulary, or an application's ([`Event::App`]). Its serde form is
+        /// the line format of `exec` pipelines and of the publish API:
+        /// `{"event": "block-start", "data": {…}}`, parsed through [`Event::from_value`].
+        #[derive(Debug, Clone, PartialEq)]
         pub enum Event {
             $(
                 #[doc = concat!("`", $name, "`")]
-                #[serde(rename = $name)]
                 $variant($payload),
             )*
+            /// An application event: a `namespace.name` outside the vocabulary, any JSON data.
+            /// Never terminal; snapshots ignore it.
+            App(AppEvent),
         }
 
         /// The name of an event of the vocabulary.
@@ -210,29 +216,52 @@ macro_rules! vocabulary {
         }
 
         impl Event {
-            /// The event's name.
-            pub fn kind(&self) -> EventName {
-                match self { $(Event::$variant(_) => EventName::$variant,)* }
+            /// The event's name: one of the vocabulary, or the application event's.
+            pub fn kind(&self) -> EventKind {
+                match self {
+                    $(Event::$variant(_) => EventKind::Builtin(EventName::$variant),)*
+                    Event::App(e) => EventKind::App(e.name.clone()),
+                }
+            }
+
+            /// The event's wire name (`block-start`, `import.progress`, …).
+            pub fn name(&self) -> &str {
+                match self {
+                    $(Event::$variant(_) => $name,)*
+                    Event::App(e) => e.name.as_str(),
+                }
             }
 
             /// The payload as compact JSON (one line: it becomes one SSE `data:` line).
             pub fn data_json(&self) -> String {
-                // Serializing these plain structs cannot fail: no maps with non-string keys, no I/O.
-                match self { $(Event::$variant(p) => serde_json::to_string(p).expect("payload serializes"),)* }
+                // Serializing these cannot fail: plain structs and JSON values, no maps with
+                // non-string keys, no I/O.
+                match self {
+                    $(Event::$variant(p) => serde_json::to_string(p),)*
+                    Event::App(e) => serde_json::to_string(&e.data),
+                }
+                .expect("payload serializes")
             }
 
-            /// Builds an event from its name and its JSON payload, validating both.
-            pub fn from_parts(name: &str, data: &str) -> Result<Self, VocabularyError> {
-                let kind = EventName::parse(name).ok_or_else(|| VocabularyError::UnknownEvent(name.to_owned()))?;
-                let invalid = |e: serde_json::Error| VocabularyError::InvalidPayload { event: kind.as_str(), reason: e.to_string() };
-                Ok(match kind { $(EventName::$variant => Event::$variant(serde_json::from_str(data).map_err(invalid)?),)* })
+            /// The one place a name and a payload become an event: the payload is read as the
+            /// named event's type, or as any JSON value for an application event.
+            fn decode<'de, D: Deserializer<'de>>(kind: EventKind, data: D) -> Result<Self, D::Error> {
+                Ok(match kind {
+                    $(EventKind::Builtin(EventName::$variant) => Event::$variant($payload::deserialize(data)?),)*
+                    EventKind::App(name) => Event::App(AppEvent { name, data: serde_json::Value::deserialize(data)? }),
+                })
             }
+        }
 
-            /// Builds an event from its name and an already parsed JSON payload.
-            pub fn from_value(name: &str, data: serde_json::Value) -> Result<Self, VocabularyError> {
-                let kind = EventName::parse(name).ok_or_else(|| VocabularyError::UnknownEvent(name.to_owned()))?;
-                let invalid = |e: serde_json::Error| VocabularyError::InvalidPayload { event: kind.as_str(), reason: e.to_string() };
-                Ok(match kind { $(EventName::$variant => Event::$variant(serde_json::from_value(data).map_err(invalid)?),)* })
+        impl Serialize for Event {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let mut map = s.serialize_map(Some(2))?;
+                map.serialize_entry("event", self.name())?;
+                match self {
+                    $(Event::$variant(p) => map.serialize_entry("data", p)?,)*
+                    Event::App(e) => map.serialize_entry("data", &e.data)?,
+                }
+                map.end()
             }
         }
     };
@@ -254,31 +283,120 @@ vocabulary! {
     Error(ErrorEvent) = "error",
 }
 
-/// Why a name or payload is not an event of the vocabulary.
+/// An event's name: one of the vocabulary's, or an application event's. What a store keeps
+/// beside an event's payload.
+///
+/// ```
+/// use ssekit_events::{EventKind, EventName};
+/// assert_eq!(EventKind::parse("block-start").unwrap(), EventKind::Builtin(EventName::BlockStart));
+/// assert_eq!(EventKind::parse("import.progress").unwrap().as_str(), "import.progress");
+/// assert!(EventKind::parse("block-started").is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum EventKind {
+    /// One of the 13 events of the vocabulary.
+    Builtin(EventName),
+    /// An application event's name.
+    App(AppName),
+}
+
+impl EventKind {
+    /// The kind a wire name names: a name of the vocabulary, else an application event's name;
+    /// anything else is [`VocabularyError::UnknownEvent`].
+    pub fn parse(name: &str) -> Result<Self, VocabularyError> {
+        match EventName::parse(name) {
+            Some(builtin) => Ok(EventKind::Builtin(builtin)),
+            None => AppName::new(name).map(EventKind::App),
+        }
+    }
+
+    /// The wire name.
+    pub fn as_str(&self) -> &str {
+        match self {
+            EventKind::Builtin(name) => name.as_str(),
+            EventKind::App(name) => name.as_str(),
+        }
+    }
+}
+
+impl From<EventName> for EventKind {
+    fn from(name: EventName) -> Self {
+        EventKind::Builtin(name)
+    }
+}
+
+/// Why a name or payload is not an event.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum VocabularyError {
-    /// The name is not one of the 13 events.
-    #[error("unknown event {0:?}")]
+    /// The name is neither one of the 13 events nor an application event's name.
+    #[error("unknown event {0:?}: not one of the 13 built-in events, and {rule}", rule = APP_NAME_RULE)]
     UnknownEvent(String),
-    /// The payload does not have the event's fields and types.
+    /// The payload does not have the event's fields and types (or is not JSON).
     #[error("invalid payload for {event}: {reason}")]
     InvalidPayload {
         /// The event whose payload was invalid.
-        event: &'static str,
+        event: String,
         /// What was wrong with it.
         reason: String,
     },
 }
 
+impl VocabularyError {
+    /// An unknown name, cut to a length fit for an error message.
+    pub(crate) fn unknown(name: &str) -> Self {
+        let end = name
+            .char_indices()
+            .map(|(i, c)| i + c.len_utf8())
+            .take_while(|&end| end <= MAX_APP_NAME + 16)
+            .last()
+            .unwrap_or(0);
+        let mut shown = name[..end].to_owned();
+        if end < name.len() {
+            shown.push('…');
+        }
+        VocabularyError::UnknownEvent(shown)
+    }
+
+    fn invalid(name: &str, e: serde_json::Error) -> Self {
+        VocabularyError::InvalidPayload {
+            event: name.to_owned(),
+            reason: e.to_string(),
+        }
+    }
+}
+
 impl Event {
-    /// The event's wire name (`block-start`, …).
-    pub fn name(&self) -> &'static str {
-        self.kind().as_str()
+    /// Builds an event from its name and its JSON payload, validating both: a name of the
+    /// vocabulary takes its event's payload, an application event's name (see [`AppName`]) any
+    /// JSON value; any other name is refused.
+    pub fn from_parts(name: &str, data: &str) -> Result<Self, VocabularyError> {
+        let kind = EventKind::parse(name)?;
+        let mut de = serde_json::Deserializer::from_str(data);
+        Self::decode(kind, &mut de)
+            .and_then(|event| de.end().map(|()| event))
+            .map_err(|e| VocabularyError::invalid(name, e))
+    }
+
+    /// Builds an event from its name and an already parsed JSON payload, as
+    /// [`from_parts`](Event::from_parts) does.
+    pub fn from_value(name: &str, data: serde_json::Value) -> Result<Self, VocabularyError> {
+        let kind = EventKind::parse(name)?;
+        Self::decode(kind, data).map_err(|e| VocabularyError::invalid(name, e))
+    }
+
+    /// An application event (see [`AppName`] for the rule its name must follow).
+    ///
+    /// ```
+    /// let e = ssekit_events::Event::app("import.progress", serde_json::json!({"done": 1})).unwrap();
+    /// assert_eq!(e.data_json(), r#"{"done":1}"#);
+    /// ```
+    pub fn app(name: &str, data: serde_json::Value) -> Result<Self, VocabularyError> {
+        AppEvent::new(name, data).map(Event::App)
     }
 
     /// Whether this event ends its stream: `generation-complete`, a non-recoverable `error`, or
     /// the `interrupted` error of a producer that died (recoverable: the user may start again,
-    /// but nothing more will come on this stream).
+    /// but nothing more will come on this stream). Never an application event.
     pub fn is_terminal(&self) -> bool {
         match self {
             Event::GenerationComplete(_) => true,
@@ -297,6 +415,21 @@ impl Event {
     }
 }
 
+/// The line format: `{"event": NAME, "data": PAYLOAD}`, checked by [`Event::from_value`]. A
+/// missing `data` is `null` (an application event may carry nothing).
+impl<'de> Deserialize<'de> for Event {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Line {
+            event: String,
+            #[serde(default)]
+            data: serde_json::Value,
+        }
+        let line = Line::deserialize(d)?;
+        Event::from_value(&line.event, line.data).map_err(serde::de::Error::custom)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -310,6 +443,103 @@ mod tests {
         for n in EventName::ALL {
             assert_eq!(EventName::parse(n.as_str()), Some(*n));
         }
+    }
+
+    #[test]
+    fn no_name_of_the_vocabulary_can_be_an_application_event_name() {
+        for n in EventName::ALL {
+            assert!(!n.as_str().contains('.'), "{n:?}");
+            assert!(!crate::is_app_name(n.as_str()));
+            assert_eq!(
+                EventKind::parse(n.as_str()).unwrap(),
+                EventKind::Builtin(*n)
+            );
+        }
+    }
+
+    #[test]
+    fn application_events_take_any_json_value() {
+        for data in [
+            r#"{"done":3,"total":10}"#,
+            r#"[1,"two",{"three":3}]"#,
+            r#""a string""#,
+            "42",
+            "-1.5",
+            "true",
+            "null",
+            r#"{"html":"<script>x()</script>"}"#,
+        ] {
+            let event = Event::from_parts("import.progress", data).unwrap();
+            let Event::App(app) = &event else {
+                panic!("{event:?}")
+            };
+            assert_eq!(app.name, "import.progress");
+            assert_eq!(event.name(), "import.progress");
+            assert_eq!(event.kind().as_str(), "import.progress");
+            // Carried as it came: compact, untouched (ssekit does not read it).
+            assert_eq!(event.data_json(), data);
+            assert!(!event.is_terminal());
+            let value: serde_json::Value = serde_json::from_str(data).unwrap();
+            assert_eq!(Event::from_value("import.progress", value).unwrap(), event);
+            let line = format!(r#"{{"event":"import.progress","data":{data}}}"#);
+            assert_eq!(serde_json::from_str::<Event>(&line).unwrap(), event);
+            assert_eq!(serde_json::to_string(&event).unwrap(), line);
+        }
+        // Without data: null.
+        let bare: Event = serde_json::from_str(r#"{"event":"build.done"}"#).unwrap();
+        assert_eq!(bare.data_json(), "null");
+        // Not JSON, or JSON with trailing bytes: refused like a bad built-in payload.
+        for bad in ["", "{", "1 2", "{\"a\":1} x"] {
+            assert!(matches!(
+                Event::from_parts("import.progress", bad),
+                Err(VocabularyError::InvalidPayload { .. })
+            ));
+        }
+        // Even an application event shaped like a terminal one ends nothing.
+        let lookalike = Event::from_parts(
+            "app.error",
+            r#"{"message":"m","stage":"s","recoverable":false}"#,
+        )
+        .unwrap();
+        assert!(!lookalike.is_terminal());
+    }
+
+    #[test]
+    fn unknown_names_are_refused_with_the_rule() {
+        for bad in [
+            "block-started",
+            "progress",
+            "Import.progress",
+            "import progress.x",
+            "import.progress\nevent: x",
+            "import:x.y",
+            "import.",
+            "",
+        ] {
+            let err = Event::from_parts(bad, "{}").unwrap_err();
+            assert!(matches!(err, VocabularyError::UnknownEvent(_)), "{bad:?}");
+            let message = err.to_string();
+            assert!(message.contains("namespace.name"), "{message}");
+            assert!(message.contains("at most 64 bytes"), "{message}");
+            assert!(!message.contains('\n'), "{message}");
+        }
+        let long = format!("a.{}", "é".repeat(10_000));
+        let message = Event::from_parts(&long, "{}").unwrap_err().to_string();
+        assert!(message.len() < 400, "{message}");
+    }
+
+    #[test]
+    fn built_in_events_are_validated_as_before() {
+        let err = Event::from_parts("block-start", "{}").unwrap_err();
+        assert_eq!(
+            err,
+            VocabularyError::InvalidPayload {
+                event: "block-start".into(),
+                reason: "missing field `blockIndex` at line 1 column 2".into()
+            }
+        );
+        assert!(serde_json::from_str::<Event>(r#"{"event":"block-start"}"#).is_err());
+        assert!(serde_json::from_str::<Event>(r#"{"data":{}}"#).is_err());
     }
 
     #[test]

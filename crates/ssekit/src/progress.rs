@@ -191,6 +191,16 @@ impl State {
                     e.message
                 )
             }
+            // The application's own: shown as it came, cut to one screen line.
+            Event::App(e) => {
+                let mut data = e.data.to_string();
+                if let Some((cut, _)) = data.char_indices().nth(120) {
+                    data.truncate(cut);
+                    data.push('…');
+                }
+                self.stage = format!("{} {data}", e.name);
+                data
+            }
         }
     }
 }
@@ -266,5 +276,15 @@ mod tests {
             block_id: "b".into(),
         }));
         assert_eq!((s.total, s.done, line.as_str()), (2, 1, "block 1/2"));
+    }
+
+    #[test]
+    fn shows_application_events_as_they_came() {
+        let mut s = State::default();
+        let line = s.apply(&Event::app("import.progress", serde_json::json!({"done": 1})).unwrap());
+        assert_eq!(line, r#"{"done":1}"#);
+        assert_eq!(s.stage, r#"import.progress {"done":1}"#);
+        let long = Event::app("import.log", serde_json::json!("x".repeat(500))).unwrap();
+        assert_eq!(s.apply(&long).chars().count(), 121);
     }
 }

@@ -106,7 +106,7 @@ async fn send(
     let mut req = http().request(method.clone(), server.url(path));
     if method == reqwest::Method::POST {
         let body = if path.ends_with("/events") {
-            json!({ "event": "reasoning-step", "data": { "step": 1, "text": "x" } })
+            json!({ "event": "reasoning-step", "data": { "step": 1, "content": "x" } })
         } else {
             json!({ "topic": "owls", "blocks": 1, "delayMs": 1 })
         };
@@ -326,7 +326,7 @@ async fn creation_answers_hand_back_a_token_for_that_stream_only() {
     let minted = stream["token"].as_str().expect("a subscribe token");
     assert_eq!(
         stream["eventsUrl"],
-        format!("/v1/streams/{sid}/events?token={minted}")
+        format!("/v1/generations/{sid}/events?token={minted}")
     );
     assert!(stream["publishToken"].is_string());
 }
@@ -402,7 +402,7 @@ async fn publishing_takes_the_publish_token_or_a_jwt_with_publish_rights() {
     let stream = create_stream_with(&server, &token(json!({ "create": true }))).await;
     let id = stream["id"].as_str().unwrap();
     let url = server.url(stream["publishUrl"].as_str().unwrap());
-    let step = |n: u64| json!({ "event": "reasoning-step", "data": { "step": n, "text": "x" } });
+    let step = |n: u64| json!({ "event": "reasoning-step", "data": { "step": n, "content": "x" } });
 
     let res = post_events(&url, stream["publishToken"].as_str().unwrap(), &step(1)).await;
     assert_eq!(res.status(), 201);
@@ -418,12 +418,20 @@ async fn publishing_takes_the_publish_token_or_a_jwt_with_publish_rights() {
     assert_eq!(error_of(res).await, (403, "forbidden".into()));
     let res = post_events(&url, "pub_not_the_token", &step(3)).await;
     assert_eq!(error_of(res).await, (401, "token_invalid".into()));
+    // A generation is written by its pipeline alone, whatever a token's publish pattern says.
+    let gen = create_with(&server, &admin(), 3, 100).await;
+    let gen_url = server.url(&format!(
+        "/v1/streams/{}/events",
+        gen["id"].as_str().unwrap()
+    ));
+    let res = post_events(&gen_url, &token(json!({ "publish": ["*"] })), &step(1)).await;
+    assert_eq!(error_of(res).await, (403, "forbidden".into()));
 
     // Nothing refused was appended.
     let res = post_events(
         &url,
         &by_jwt,
-        &json!({ "event": "generation-complete", "data": {} }),
+        &json!({ "event": "generation-complete", "data": { "success": true, "totalDuration": 3 } }),
     )
     .await;
     assert_eq!(res.status(), 201);

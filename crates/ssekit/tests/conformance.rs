@@ -423,6 +423,199 @@ async fn publish_api_needs_the_right_token_and_validates_events() {
 }
 
 #[tokio::test]
+async fn application_events_are_published_numbered_resumed_and_ignored_by_the_snapshot() {
+    let server = Server::memory(&[]);
+    // Two streams get the same built-in events; only the first gets application events
+    // between them, so the snapshots must agree.
+    let (stream, twin) = (create_stream(&server).await, create_stream(&server).await);
+    let id = stream["id"].as_str().unwrap().to_string();
+    let token = stream["publishToken"].as_str().unwrap().to_string();
+    let publish = server.url(stream["publishUrl"].as_str().unwrap());
+    let events_url = server.url(stream["eventsUrl"].as_str().unwrap());
+    let mut live = Sse::open(&events_url, None).await;
+    assert_eq!(live.status, 200);
+
+    let progress =
+        |done: u32| json!({"event": "import.progress", "data": {"done": done, "total": 3}});
+    let builtin = [
+        json!({"event": "generation-start", "data": {"sessionId": id, "totalBlocks": 1, "model": "importer"}}),
+        json!({"event": "block-start", "data": {"blockIndex": 0, "blockId": "b0", "title": "Rows"}}),
+        json!({"event": "block-content", "data": {"blockIndex": 0, "html": "<p>2 rows</p>"}}),
+        json!({"event": "block-complete", "data": {"blockIndex": 0, "blockId": "b0"}}),
+        json!({"event": "generation-complete", "data": {"success": true, "totalDuration": 9}}),
+    ];
+    let sent = [
+        json!({"event": "import.started", "data": "customers.csv"}),
+        builtin[0].clone(),
+        progress(1),
+        builtin[1].clone(),
+        json!({"event": "import.rows", "data": [["ada", 1], ["grace", 2]]}),
+        builtin[2].clone(),
+        progress(3),
+        builtin[3].clone(),
+        // Shaped like a terminal error, but an application's: it ends nothing.
+        json!({"event": "import.error", "data": {"message": "m", "stage": "s", "recoverable": false}}),
+        json!({"event": "import.done", "data": 2.5}),
+        builtin[4].clone(),
+    ];
+    // One alone, then batches mixing both kinds.
+    let mut ids = Vec::new();
+    for batch in [&sent[0..1], &sent[1..5], &sent[5..6], &sent[6..10]] {
+        let body = match batch {
+            [one] => one.clone(),
+            many => json!({ "events": many }),
+        };
+        let res = post_events(&publish, &token, &body).await;
+        assert_eq!(res.status(), 201);
+        let answer: Value = res.json().await.unwrap();
+        ids.extend(answer["ids"].as_array().unwrap().iter().cloned());
+    }
+    assert_eq!(
+        ids,
+        (1..=10)
+            .map(|s| json!(format!("{id}:{s}")))
+            .collect::<Vec<_>>()
+    );
+    // None of them ended the stream.
+    let snap = get_json(&server.url(&format!("/v1/generations/{id}"))).await;
+    assert_eq!(snap["status"], "running");
+    assert_eq!(snap["lastEventId"], format!("{id}:10"));
+    let res = post_events(&publish, &token, &sent[10]).await;
+    assert_eq!(res.status(), 201);
+
+    // A live subscriber gets every event, in order, with its id, its data as sent.
+    let received = live.collect().await;
+    assert_sequence(&received, &id, 1, 11);
+    for (got, want) in received.iter().zip(&sent) {
+        assert_eq!(got.event, want["event"].as_str().unwrap());
+        assert_eq!(got.data, want["data"]);
+    }
+    // A resume from the middle — after a built-in event or an application one — continues
+    // after it; after the terminal event, 204.
+    for k in [3, 5, 9, 10] {
+        let rest = Sse::open(&events_url, Some(&format!("{id}:{k}")))
+            .await
+            .collect()
+            .await;
+        assert_sequence(&rest, &id, k + 1, 11);
+        let key = |e: &Received| (e.id.clone(), e.event.clone(), e.data.clone());
+        assert_eq!(
+            rest.iter().map(key).collect::<Vec<_>>(),
+            received[k as usize..].iter().map(key).collect::<Vec<_>>()
+        );
+    }
+    let after_end = Sse::open(&events_url, Some(&format!("{id}:11"))).await;
+    assert_eq!(after_end.status, 204);
+
+    // The snapshot ignores them: the same as the twin's, which got the built-in events only.
+    let twin_id = twin["id"].as_str().unwrap();
+    let twin_token = twin["publishToken"].as_str().unwrap();
+    let twin_publish = server.url(twin["publishUrl"].as_str().unwrap());
+    let res = post_events(&twin_publish, twin_token, &json!({ "events": builtin })).await;
+    assert_eq!(res.status(), 201);
+    let comparable = |mut snap: Value| {
+        for volatile in ["id", "lastEventId", "createdAt", "finishedAt", "eventsUrl"] {
+            snap.as_object_mut().unwrap().remove(volatile);
+        }
+        snap
+    };
+    let snap = get_json(&server.url(&format!("/v1/generations/{id}"))).await;
+    assert_eq!(snap["status"], "complete");
+    assert_eq!(snap["blocks"][0]["html"], "<p>2 rows</p>");
+    assert_eq!(snap["error"], Value::Null);
+    let twin_snap = get_json(&server.url(&format!("/v1/generations/{twin_id}"))).await;
+    assert_eq!(comparable(snap), comparable(twin_snap));
+
+    // Any other name is refused, naming the rule; built-in payloads are checked as ever.
+    let other = create_stream(&server).await;
+    let other_publish = server.url(other["publishUrl"].as_str().unwrap());
+    let other_token = other["publishToken"].as_str().unwrap();
+    for name in [
+        "progress",
+        "Import.progress",
+        "import progress.x",
+        "import.progress\nid: x:1",
+        "import:progress.x",
+        "import.",
+        ".progress",
+    ] {
+        let res = post_events(
+            &other_publish,
+            other_token,
+            &json!({"event": name, "data": {}}),
+        )
+        .await;
+        assert_eq!(res.status(), 422, "{name:?}");
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "invalid_request");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.contains("namespace.name"), "{message}");
+    }
+    let long = format!("import.{}", "x".repeat(64));
+    let res = post_events(
+        &other_publish,
+        other_token,
+        &json!({"event": long, "data": 1}),
+    )
+    .await;
+    assert_eq!(error_of(res).await, (422, "invalid_request".into()));
+    let res = post_events(
+        &other_publish,
+        other_token,
+        &json!({"event": "block-start", "data": {"blockIndex": "zero"}}),
+    )
+    .await;
+    assert_eq!(error_of(res).await, (422, "invalid_request".into()));
+    // Nothing of the refused requests was stored.
+    let snap = get_json(&server.url(other["snapshotUrl"].as_str().unwrap())).await;
+    assert_eq!(snap["lastEventId"], Value::Null);
+}
+
+#[tokio::test]
+async fn the_readmes_import_example_publishes_application_events_a_subscriber_follows() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")).unwrap();
+    let script = readme
+        .split("<!-- import:shell -->")
+        .nth(1)
+        .and_then(|after| after.split("```sh\n").nth(1))
+        .and_then(|block| block.split("\n```").next())
+        .expect("the README marks its import example");
+    let server = Server::memory(&[]);
+    let stream = create_stream(&server).await;
+    let id = stream["id"].as_str().unwrap();
+    let mut sse = Sse::open(&server.url(stream["eventsUrl"].as_str().unwrap()), None).await;
+    let out = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(script)
+        .env("SSEKIT", &server.base)
+        .env("ID", id)
+        .env("TOKEN", stream["publishToken"].as_str().unwrap())
+        .output()
+        .expect("run bash");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let events = sse.collect().await;
+    assert_sequence(&events, id, 1, 5);
+    let names: Vec<&str> = events.iter().map(|e| e.event.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "import.progress",
+            "import.progress",
+            "import.progress",
+            "import.done",
+            "generation-complete"
+        ]
+    );
+    assert_eq!(events[2].data, json!({"done": 300, "total": 300}));
+    assert_eq!(events[3].data["rows"], 298);
+}
+
+#[tokio::test]
 async fn publishing_a_url_with_an_unsafe_scheme_is_refused() {
     let server = Server::memory(&[]);
     let stream = create_stream(&server).await;
@@ -731,7 +924,9 @@ async fn a_published_stream_survives_a_restart_and_its_subscriber_resumes_withou
             assert_eq!(res.status(), 201);
         }
     };
-    publish(&server, json!({"events": [step(1), step(2), step(3)]})).await;
+    // Application events among them: read back after the restart from the stored name.
+    let progress = |n: u32| json!({"event": "import.progress", "data": {"done": n}});
+    publish(&server, json!({"events": [step(1), progress(2), step(3)]})).await;
     let events_url = format!("/v1/generations/{id}/events");
     let mut sse = Sse::open(&server.url(&events_url), None).await;
     let mut seen = Vec::new();
@@ -739,11 +934,12 @@ async fn a_published_stream_survives_a_restart_and_its_subscriber_resumes_withou
         seen.push(sse.next_event().await.unwrap());
     }
     assert_sequence(&seen, &id, 1, 3);
+    assert_eq!(seen[1].event, "import.progress");
 
     server.restart_in_place();
     // The subscriber's connection died with the server; it resumes from its last id while the
     // publisher goes on.
-    publish(&server, json!(step(4))).await;
+    publish(&server, progress(4)).await;
     publish(
         &server,
         json!({"events": [step(5), {"event": "generation-complete", "data": {"success": true, "totalDuration": 9}}]}),
@@ -754,7 +950,11 @@ async fn a_published_stream_survives_a_restart_and_its_subscriber_resumes_withou
         .collect()
         .await;
     assert_sequence(&rest, &id, 4, 6);
-    assert_eq!(rest[0].data["step"], 4);
+    assert_eq!(
+        (rest[0].event.as_str(), &rest[0].data),
+        ("import.progress", &json!({"done": 4}))
+    );
+    assert_eq!(rest[1].data["step"], 5);
     assert_eq!(rest[2].event, "generation-complete");
     // And the finished stream answers a reconnect from its last id with 204.
     let done = Sse::open(&server.url(&events_url), Some(&rest[2].id)).await;

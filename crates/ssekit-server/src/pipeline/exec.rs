@@ -1,7 +1,8 @@
 //! `exec` pipelines: an external command per generation.
 //!
 //! The command gets the request JSON on stdin and writes one event per line on stdout, as
-//! `{"event": "...", "data": {...}}`. A line that is not an event of the vocabulary becomes a
+//! `{"event": "...", "data": {...}}`: an event of the vocabulary, or an application event (a
+//! `namespace.name` with any JSON data, never terminal). A line that is neither becomes a
 //! recoverable `error`; exiting non-zero ends the stream with a terminal `error`; exiting 0
 //! without a terminal event ends it with `generation-complete`. Cancel and shutdown stop the
 //! whole process group.

@@ -82,3 +82,66 @@ async fn a_failing_store_stops_the_pipeline_and_ends_its_stream_with_a_store_err
         events.len()
     );
 }
+
+#[tokio::test]
+async fn exec_pipelines_may_emit_application_events_and_still_end_only_on_a_terminal_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("import.sh");
+    // An import: no blocks, no HTML; its own progress events between built-in ones. An event
+    // shaped like a terminal one, under an application name, ends nothing; a dotless unknown
+    // name and an uppercase one are refused as before, as recoverable errors.
+    std::fs::write(
+        &script,
+        r#"echo '{"event":"reasoning-start","data":{"model":"importer"}}'
+echo '{"event":"import.progress","data":{"done":1,"total":2}}'
+echo '{"event":"import.error","data":{"message":"row 7","stage":"x","recoverable":false}}'
+echo '{"event":"import.rows","data":[["a",1],["b",2]]}'
+echo '{"event":"progress","data":{"done":2}}'
+echo '{"event":"Import.progress","data":{"done":2}}'
+echo '{"event":"import.progress","data":{"done":2,"total":2}}'
+"#,
+    )
+    .unwrap();
+    let mut config = Config {
+        store: StoreConfig::Memory,
+        ..Config::default()
+    };
+    config
+        .exec_pipelines
+        .insert("import".into(), format!("sh {}", script.display()));
+    let state = AppState::new(config.clone(), open_store(&config).unwrap());
+    let spec = GenerationSpec {
+        pipeline: "import".into(),
+        ..demo(0)
+    };
+    let id = start(&state, spec).await.unwrap();
+    let meta = finished(&state, &id).await;
+    assert_eq!(meta.status, StreamStatus::Complete);
+    let events = state.store.read(&id, 0, 1000, usize::MAX).await.unwrap();
+    let names: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "reasoning-start",
+            "import.progress",
+            "import.error",
+            "import.rows",
+            "error",
+            "error",
+            "import.progress",
+            "generation-complete"
+        ]
+    );
+    for (i, e) in events.iter().enumerate() {
+        assert_eq!(e.seq, i as u64 + 1);
+        assert_eq!(e.terminal, i == events.len() - 1);
+    }
+    assert_eq!(&events[1].data[..], br#"{"done":1,"total":2}"#);
+    assert_eq!(&events[3].data[..], br#"[["a",1],["b",2]]"#);
+    for refused in &events[4..6] {
+        let data: serde_json::Value = serde_json::from_slice(&refused.data).unwrap();
+        assert_eq!(data["recoverable"], true);
+        let message = data["message"].as_str().unwrap();
+        assert!(message.contains("namespace.name"), "{message}");
+    }
+}

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use ssekit_events::{Event, EventName, StreamStatus};
+use ssekit_events::{Event, EventKind, StreamStatus};
 use tokio::sync::broadcast;
 
 pub use hub::Hub;
@@ -32,8 +32,8 @@ pub type Appended = Arc<[Arc<StoredEvent>]>;
 pub struct StoredEvent {
     /// Position in the stream, from 1.
     pub seq: u64,
-    /// The event's name.
-    pub kind: EventName,
+    /// The event's name: one of the vocabulary, or an application event's.
+    pub kind: EventKind,
     /// Whether the event ends the stream.
     pub terminal: bool,
     /// The whole SSE frame: `id:`, `event:`, `data:` lines and the blank line.
@@ -44,14 +44,15 @@ pub struct StoredEvent {
 
 impl StoredEvent {
     /// Encodes an event of `stream` at `seq`.
-    pub fn encode(stream: &str, seq: u64, kind: EventName, data: &str, terminal: bool) -> Self {
+    pub fn encode(stream: &str, seq: u64, kind: EventKind, data: &str, terminal: bool) -> Self {
         let mut id = String::with_capacity(stream.len() + 21);
         id.push_str(stream);
         id.push(':');
         id.push_str(itoa::Buffer::new().format(seq));
         let mut buf = Vec::with_capacity(id.len() + kind.as_str().len() + data.len() + 24);
-        // Ids are built from validated stream ids and names come from the vocabulary, and the
-        // payload is one line of compact JSON: encoding cannot fail.
+        // Ids are built from validated stream ids, names are the vocabulary's or follow the
+        // application event rule (no space, colon or line break), and the payload is one line of
+        // compact JSON: encoding cannot fail.
         ssekit_protocol::encode_event(&mut buf, Some(&id), Some(kind.as_str()), data)
             .expect("stream ids and event names are validated");
         let frame = Bytes::from(buf);
@@ -153,7 +154,7 @@ pub trait Store: Send + Sync + 'static {
 /// one thread, which every append of the server goes through) only numbers and frames them.
 struct Batch {
     /// Each event's name, payload JSON and whether it ends the stream.
-    events: Vec<(EventName, String, bool)>,
+    events: Vec<(EventKind, String, bool)>,
     /// The status the batch leaves the stream in, if its last event ends it.
     status: Option<StreamStatus>,
 }
@@ -184,7 +185,13 @@ impl Batch {
         (last_seq + 1..)
             .zip(&self.events)
             .map(|(seq, (kind, data, terminal))| {
-                Arc::new(StoredEvent::encode(stream, seq, *kind, data, *terminal))
+                Arc::new(StoredEvent::encode(
+                    stream,
+                    seq,
+                    kind.clone(),
+                    data,
+                    *terminal,
+                ))
             })
             .collect()
     }

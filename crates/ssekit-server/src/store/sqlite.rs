@@ -12,7 +12,7 @@ use std::sync::{mpsc, Arc, Mutex};
 
 use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension};
-use ssekit_events::{Event, EventName, StreamStatus};
+use ssekit_events::{Event, EventKind, StreamStatus};
 use tokio::sync::{broadcast, oneshot};
 
 use super::{
@@ -317,8 +317,8 @@ impl Store for SqliteStore {
                 let name = row.get_ref(1).and_then(|v| Ok(v.as_str()?)).map_err(backend)?;
                 let data = row.get_ref(2).and_then(|v| Ok(v.as_str()?)).map_err(backend)?;
                 let terminal = row.get::<_, i64>(3).map_err(backend)? != 0;
-                let kind = EventName::parse(name)
-                    .ok_or_else(|| StoreError::Corrupt(format!("event name {name:?}")))?;
+                let kind = EventKind::parse(name)
+                    .map_err(|_| StoreError::Corrupt(format!("event name {name:?}")))?;
                 let event = StoredEvent::encode(&id, seq, kind, data, terminal);
                 bytes += event.frame.len();
                 out.push(Arc::new(event));

@@ -152,6 +152,60 @@ async fn concurrent_appends_keep_positions_unique(store: Arc<dyn Store>) {
     );
 }
 
+fn progress(done: u32) -> Event {
+    Event::app("import.progress", json!({"done": done, "total": 3})).unwrap()
+}
+
+async fn application_events_are_stored_numbered_and_never_terminal(store: Arc<dyn Store>) {
+    store.create(meta("s6")).await.unwrap();
+    let mut live = store.subscribe("s6");
+    let odd = Event::app("import.note", json!(["a", 1, null])).unwrap();
+    let stored = store
+        .append("s6", vec![progress(1), step(1), odd.clone(), progress(2)])
+        .await
+        .unwrap();
+    assert_eq!(
+        stored.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        [1, 2, 3, 4]
+    );
+    assert!(stored.iter().all(|e| !e.terminal));
+    assert_eq!(
+        store.meta("s6").await.unwrap().status,
+        StreamStatus::Running
+    );
+    // An application event may not follow the terminal event either.
+    assert!(matches!(
+        store.append("s6", vec![done(), progress(3)]).await,
+        Err(StoreError::Finished)
+    ));
+    store.append("s6", vec![progress(3), done()]).await.unwrap();
+
+    let all = store.read("s6", 0, 100, usize::MAX).await.unwrap();
+    assert_eq!(
+        all.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        [1, 2, 3, 4, 5, 6]
+    );
+    assert_eq!(
+        &all[0].frame[..],
+        b"event: import.progress\ndata: {\"done\":1,\"total\":3}\nid: s6:1\n\n"
+    );
+    assert_eq!(all[0].kind.as_str(), "import.progress");
+    assert_eq!(&all[2].data[..], br#"["a",1,null]"#);
+    assert_eq!(all[2].event().unwrap(), odd);
+    assert_eq!(all[4].event().unwrap(), progress(3));
+    // Read back (for SQLite: from the name text) exactly as it was appended.
+    for (read, appended) in all.iter().zip(stored.iter()) {
+        assert_eq!((&read.frame, &read.kind), (&appended.frame, &appended.kind));
+    }
+    let rest = store.read("s6", 2, 100, usize::MAX).await.unwrap();
+    assert_eq!(rest.iter().map(|e| e.seq).collect::<Vec<_>>(), [3, 4, 5, 6]);
+    let seqs = |batch: Appended| batch.iter().map(|e| e.seq).collect::<Vec<_>>();
+    assert_eq!(seqs(live.recv().await.unwrap()), [1, 2, 3, 4]);
+    assert_eq!(seqs(live.recv().await.unwrap()), [5, 6]);
+    let m = store.meta("s6").await.unwrap();
+    assert_eq!((m.status, m.last_seq), (StreamStatus::Complete, 6));
+}
+
 macro_rules! suite {
     ($($name:ident),*) => {
         mod memory {
@@ -172,7 +226,8 @@ suite!(
     terminal_event_ends_the_stream,
     subscribers_get_live_events_in_order,
     expiry_removes_finished_streams_only,
-    concurrent_appends_keep_positions_unique
+    concurrent_appends_keep_positions_unique,
+    application_events_are_stored_numbered_and_never_terminal
 );
 
 #[tokio::test(flavor = "multi_thread")]
@@ -182,10 +237,12 @@ async fn sqlite_survives_reopening() {
     {
         let store = SqliteStore::open(&path, 64).unwrap();
         store.create(meta("d")).await.unwrap();
-        store.append("d", vec![step(1), step(2)]).await.unwrap();
+        store.append("d", vec![step(1), progress(1)]).await.unwrap();
     }
     let store = SqliteStore::open(&path, 64).unwrap();
-    assert_eq!(store.read("d", 0, 10, usize::MAX).await.unwrap().len(), 2);
+    let events = store.read("d", 0, 10, usize::MAX).await.unwrap();
+    assert_eq!(events.len(), 2);
+    assert_eq!(events[1].event().unwrap(), progress(1));
     assert_eq!(store.running().await.unwrap().len(), 1);
     // Positions continue where they were.
     assert_eq!(store.append("d", vec![step(3)]).await.unwrap()[0].seq, 3);
