@@ -167,3 +167,16 @@ impl ApiError {
         )
     }
 }
+
+impl ApiError {
+    /// 429 `rate_limited` with `Retry-After: secs` (at least 1): a client created streams
+    /// faster than the server allows.
+    pub fn rate_limited(secs: u32) -> Self {
+        Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "too many streams created from this address; retry after Retry-After seconds",
+        )
+        .retry_after(secs.max(1))
+    }
+}

@@ -11,7 +11,7 @@ use ssekit_protocol::{Item, Parser};
 use crate::{Backoff, ClientError};
 
 /// How a subscription behaves.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Options {
     /// Delays between failed attempts.
     pub backoff: Backoff,
@@ -19,6 +19,21 @@ pub struct Options {
     pub max_attempts: u32,
     /// Resume after this id instead of starting from the beginning.
     pub last_event_id: Option<String>,
+    /// A token for a server with auth on, sent as `Authorization: Bearer` on every request
+    /// (the first and every reconnect).
+    pub token: Option<String>,
+}
+
+impl std::fmt::Debug for Options {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the token.
+        f.debug_struct("Options")
+            .field("backoff", &self.backoff)
+            .field("max_attempts", &self.max_attempts)
+            .field("last_event_id", &self.last_event_id)
+            .field("token", &self.token.as_ref().map(|_| "…"))
+            .finish()
+    }
 }
 
 impl Default for Options {
@@ -27,6 +42,7 @@ impl Default for Options {
             backoff: Backoff::default(),
             max_attempts: 3,
             last_event_id: None,
+            token: None,
         }
     }
 }
@@ -160,6 +176,9 @@ impl Subscription {
             .header("accept", "text/event-stream");
         if let Some(last) = &self.last {
             req = req.header("last-event-id", last.to_string());
+        }
+        if let Some(token) = &self.options.token {
+            req = req.bearer_auth(token);
         }
         let res = match req.send().await {
             Ok(res) => res,

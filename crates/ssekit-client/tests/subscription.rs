@@ -121,6 +121,29 @@ async fn resumes_after_a_drop_with_last_event_id_and_drops_duplicates() {
 }
 
 #[tokio::test]
+async fn a_token_goes_as_a_bearer_on_the_first_request_and_every_reconnect() {
+    let done = event(
+        "g:2",
+        "generation-complete",
+        r#"{"success":true,"totalDuration":1}"#,
+    );
+    let (url, heads) = server(vec![sse(&step(1)), sse(&done)]).await;
+    let options = Options {
+        token: Some("t0k.en".into()),
+        ..fast()
+    };
+    assert!(!format!("{options:?}").contains("t0k.en"), "Debug hides it");
+    let mut sub = Subscription::new(url, options);
+    assert_eq!(seqs(&drain(&mut sub).await), [1, 2]);
+    let heads = heads.lock().unwrap();
+    assert_eq!(heads.len(), 2);
+    for head in heads.iter() {
+        assert!(head.contains("authorization: bearer t0k.en"), "{head}");
+    }
+    assert!(heads[1].contains("last-event-id: g:1"));
+}
+
+#[tokio::test]
 async fn stops_on_204() {
     let (url, _) = server(vec!["HTTP/1.1 204 No Content\r\n\r\n".into()]).await;
     let mut sub = Subscription::new(

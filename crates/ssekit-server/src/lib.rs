@@ -11,6 +11,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod access;
 mod connection;
 mod error;
 mod extract;
@@ -22,17 +23,21 @@ pub mod store;
 
 use std::collections::BTreeMap;
 use std::future::Future;
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
+pub use access::parse_create_rate;
 /// The request-head classifier, for `fuzz/fuzz_targets/head.rs`; not an API.
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub use connection::fuzz_classify;
 pub use error::ApiError;
+/// A rate: how many creations at once, and how fast the allowance refills.
+pub use governor::Quota;
 use metrics::Metrics;
 use pipeline::Runner;
 use store::{MemoryStore, SqliteStore, Store};
@@ -97,6 +102,15 @@ pub struct Config {
     /// they held back to the system: the binary passes a purge of jemalloc's arenas, which this
     /// library, free of `unsafe`, cannot call itself.
     pub release_memory: Option<fn()>,
+    /// Who may do what (DESIGN §9): `None` lets anyone create, publish (with the stream's
+    /// publish token), cancel and subscribe.
+    pub auth: Option<Arc<ssekit_api::auth::Auth>>,
+    /// Creations (`POST /v1/generations`, `POST /v1/streams`, `GET /v1/generate`) allowed per
+    /// client address; `None`: no limit.
+    pub create_rate: Option<Quota>,
+    /// Proxies whose `X-Forwarded-For` names the client (the rightmost entry that is not a
+    /// proxy); from any other peer the header is ignored.
+    pub trusted_proxies: Vec<IpAddr>,
 }
 
 impl Default for Config {
@@ -116,6 +130,9 @@ impl Default for Config {
             stall_timeout: Duration::from_secs(30),
             exec_pipelines: BTreeMap::new(),
             release_memory: None,
+            auth: None,
+            create_rate: None,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -131,6 +148,8 @@ pub(crate) struct Inner {
     pub runner: Runner,
     /// The publish tokens of streams being published to.
     pub tokens: routes::PublishTokens,
+    /// The creation rate limit, when configured.
+    pub create_limit: Option<access::CreateLimit>,
     /// Cancelled when the server shuts down: open streams end, pipelines stop.
     pub shutdown: CancellationToken,
 }
@@ -138,6 +157,7 @@ pub(crate) struct Inner {
 impl AppState {
     fn new(config: Config, store: Arc<dyn Store>) -> Self {
         Self(Arc::new(Inner {
+            create_limit: config.create_rate.map(access::CreateLimit::new),
             config,
             store,
             metrics: Metrics::default(),
@@ -285,6 +305,10 @@ async fn retention_loop(state: AppState) {
     let mut tick = tokio::time::interval(every);
     loop {
         tick.tick().await;
+        // Bounds the limiter's memory: clients with a whole allowance need no entry.
+        if let Some(limit) = &state.create_limit {
+            limit.forget_idle();
+        }
         let before = store::now_ms().saturating_sub(state.config.retention.as_millis() as u64);
         match state.store.expire(before).await {
             Ok(0) => {}

@@ -28,6 +28,11 @@ pub struct Metrics {
     pub generations_started: Counter,
     /// Seconds from a pipeline's start to its end.
     pub pipeline_duration: Histogram,
+    /// Requests refused for their token (401 and 403). No label: nothing of a request's URL
+    /// (which may carry a token) becomes one.
+    pub auth_refusals: Counter,
+    /// Creations refused by the rate limit (429).
+    pub rate_limited: Counter,
 }
 
 impl Default for Metrics {
@@ -43,6 +48,8 @@ impl Default for Metrics {
             stalled_disconnects: Counter::default(),
             generations_started: Counter::default(),
             pipeline_duration: Histogram::new(exponential_buckets(0.01, 2.0, 16)),
+            auth_refusals: Counter::default(),
+            rate_limited: Counter::default(),
             registry: Registry::default(),
         };
         registry.register("connections", "Open connections", m.connections.clone());
@@ -85,6 +92,16 @@ impl Default for Metrics {
             "pipeline_duration_seconds",
             "Seconds from a pipeline's start to its end",
             m.pipeline_duration.clone(),
+        );
+        registry.register(
+            "auth_refusals",
+            "Requests refused for their token (401, 403)",
+            m.auth_refusals.clone(),
+        );
+        registry.register(
+            "creations_rate_limited",
+            "Creations refused by the per-client rate limit (429)",
+            m.rate_limited.clone(),
         );
         Metrics { registry, ..m }
     }

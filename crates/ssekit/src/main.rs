@@ -19,7 +19,8 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the server: the HTTP API, the pipelines and the demo page.
-    Serve(serve::ServeArgs),
+    // Boxed: its flags make it several times the size of the others.
+    Serve(Box<serve::ServeArgs>),
     /// Start a generation and follow it live with progress bars.
     Generate(progress::GenerateArgs),
     /// Follow an existing stream (an events URL) with progress bars.
@@ -43,7 +44,7 @@ fn main() -> std::process::ExitCode {
     };
     let result = runtime.block_on(async move {
         match cli.command {
-            Command::Serve(args) => serve::run(args).await,
+            Command::Serve(args) => serve::run(*args).await,
             Command::Generate(args) => progress::generate(args).await,
             Command::Watch(args) => progress::watch(args).await,
             Command::Bench(args) => bench::run(args).await,

@@ -25,6 +25,11 @@ pub struct GenerateArgs {
     /// The pipeline to run.
     #[arg(long)]
     pub pipeline: Option<String>,
+    /// A token for a server with auth on: it must grant `create`. The generation is then
+    /// followed with the subscribe token the creation answer carries (when the server mints
+    /// them), else with this token, which then must grant `subscribe` too (e.g. `gen_*`).
+    #[arg(long, env = "SSEKIT_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
 }
 
 /// Arguments of `ssekit watch`.
@@ -35,6 +40,10 @@ pub struct WatchArgs {
     /// Resume after this event id.
     #[arg(long)]
     pub last_event_id: Option<String>,
+    /// A token for a server with auth on, granting `subscribe` to the stream: sent as
+    /// `Authorization: Bearer` on every request, reconnects included.
+    #[arg(long, env = "SSEKIT_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
 }
 
 type Error = Box<dyn std::error::Error>;
@@ -52,9 +61,13 @@ pub async fn generate(args: GenerateArgs) -> Result<(), Error> {
             body[key] = v;
         }
     }
-    let res = reqwest::Client::new()
+    let mut req = reqwest::Client::new()
         .post(base.join("/v1/generations")?)
-        .json(&body)
+        .json(&body);
+    if let Some(token) = &args.token {
+        req = req.bearer_auth(token);
+    }
+    let res = req
         .send()
         .await
         .map_err(|e| format!("cannot reach {base}: {e}"))?;
@@ -67,20 +80,44 @@ pub async fn generate(args: GenerateArgs) -> Result<(), Error> {
     let events = created["eventsUrl"]
         .as_str()
         .ok_or("the server sent no eventsUrl")?;
-    follow(base.join(events)?, None).await
+    let mut url = base.join(events)?;
+    // The minted token may only subscribe, to this generation: the safest to follow with.
+    let token = created["token"].as_str().map(str::to_owned).or(args.token);
+    // It goes in the header; a URL is shown in messages.
+    without_token(&mut url);
+    follow(url, None, token).await
 }
 
 pub async fn watch(args: WatchArgs) -> Result<(), Error> {
     let url = reqwest::Url::parse(&args.url).map_err(|e| format!("{}: {e}", args.url))?;
-    follow(url, args.last_event_id).await
+    follow(url, args.last_event_id, args.token).await
 }
 
-async fn follow(url: reqwest::Url, last_event_id: Option<String>) -> Result<(), Error> {
+/// Removes `?token=` from `url`.
+fn without_token(url: &mut reqwest::Url) {
+    let kept: Vec<(String, String)> = url
+        .query_pairs()
+        .filter(|(name, _)| name != "token")
+        .map(|(name, value)| (name.into_owned(), value.into_owned()))
+        .collect();
+    if kept.is_empty() {
+        url.set_query(None);
+    } else {
+        url.query_pairs_mut().clear().extend_pairs(kept);
+    }
+}
+
+async fn follow(
+    url: reqwest::Url,
+    last_event_id: Option<String>,
+    token: Option<String>,
+) -> Result<(), Error> {
     let mut view = View::new(std::io::stdout().is_terminal());
     let mut sub = Subscription::new(
         url.as_str(),
         Options {
             last_event_id,
+            token,
             ..Options::default()
         },
     );
@@ -262,6 +299,16 @@ impl View {
 mod tests {
     use super::*;
     use ssekit_events::{BlockComplete, GenerationStart};
+
+    #[test]
+    fn the_token_leaves_the_url_and_the_rest_of_the_query_stays() {
+        let mut url = reqwest::Url::parse("http://h/v1/generations/g/events?token=a.b.c").unwrap();
+        without_token(&mut url);
+        assert_eq!(url.as_str(), "http://h/v1/generations/g/events");
+        let mut url = reqwest::Url::parse("http://h/e?x=1&token=t&y=2").unwrap();
+        without_token(&mut url);
+        assert_eq!(url.as_str(), "http://h/e?x=1&y=2");
+    }
 
     #[test]
     fn counts_blocks_and_remembers_the_stage() {

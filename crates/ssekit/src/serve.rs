@@ -2,10 +2,14 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Args;
-use ssekit_server::{Config, StoreConfig};
+use ssekit_api::auth::Auth;
+use ssekit_server::{Config, Quota, StoreConfig};
 
 /// Arguments of `ssekit serve`; every flag can also be set by its `SSEKIT_…` environment variable.
 #[derive(Args, Debug)]
@@ -64,6 +68,108 @@ pub struct ServeArgs {
     /// An `exec` pipeline, `NAME=COMMAND` (repeat for several): COMMAND runs under `sh -c` per generation.
     #[arg(long = "exec", env = "SSEKIT_EXEC", value_parser = parse_exec)]
     exec: Vec<(String, String)>,
+    /// Turns auth on with HS256 tokens signed with this secret (at least 32 bytes), which also
+    /// signs the subscribe tokens of creation answers. Prefer the variable: a flag shows in `ps`.
+    #[arg(
+        long,
+        env = "SSEKIT_AUTH_SECRET",
+        hide_env_values = true,
+        value_name = "SECRET",
+        conflicts_with = "auth_public_key"
+    )]
+    auth_secret: Option<String>,
+    /// Turns auth on with tokens signed by the holder of this public key's private key: a PEM
+    /// file (RSA → RS256, P-256 → ES256, P-384 → ES384, Ed25519 → EdDSA) or a JWKS file.
+    #[arg(long, env = "SSEKIT_AUTH_PUBLIC_KEY", value_name = "FILE")]
+    auth_public_key: Option<PathBuf>,
+    /// With --auth-public-key: a secret (at least 32 bytes) that signs the HS256 subscribe tokens
+    /// of creation answers (without it they carry none).
+    #[arg(
+        long,
+        env = "SSEKIT_AUTH_TOKEN_SECRET",
+        hide_env_values = true,
+        value_name = "SECRET",
+        requires = "auth_public_key"
+    )]
+    auth_token_secret: Option<String>,
+    /// Tokens must name this audience (`aud`); minted tokens carry it.
+    #[arg(long, env = "SSEKIT_AUTH_AUDIENCE")]
+    auth_audience: Option<String>,
+    /// Tokens must come from this issuer (`iss`); minted tokens carry it.
+    #[arg(long, env = "SSEKIT_AUTH_ISSUER")]
+    auth_issuer: Option<String>,
+    /// How long the subscribe tokens of creation answers live [default: 1h].
+    #[arg(long, env = "SSEKIT_TOKEN_TTL", value_parser = humantime::parse_duration)]
+    token_ttl: Option<Duration>,
+    /// Creations (generations, streams, one-shot) allowed per client address: `N/s` or `N/min`
+    /// (N at once, then one every 1/N of the period); over it, 429 with Retry-After. No limit
+    /// when not given.
+    #[arg(long, env = "SSEKIT_CREATE_RATE", value_name = "RATE", value_parser = ssekit_server::parse_create_rate)]
+    create_rate: Option<Quota>,
+    /// A proxy (IP address) in front of the server whose X-Forwarded-For names the client, for
+    /// the rate limit (repeat for several): the rightmost entry that is not a proxy counts.
+    #[arg(
+        long = "trusted-proxy",
+        env = "SSEKIT_TRUSTED_PROXIES",
+        value_name = "IP",
+        value_delimiter = ','
+    )]
+    trusted_proxies: Vec<IpAddr>,
+}
+
+/// The token checker the auth flags configure; `None` when auth is off. Every mistake stops the
+/// start with a message naming the flag.
+fn auth(args: &ServeArgs) -> Result<Option<Auth>, String> {
+    let auth = match (&args.auth_secret, &args.auth_public_key) {
+        (Some(secret), _) => {
+            // clap lets it through (the key it requires conflicts with --auth-secret): the
+            // secret signs minted tokens itself.
+            if args.auth_token_secret.is_some() {
+                return Err("--auth-token-secret goes with --auth-public-key; with --auth-secret, that secret signs the minted tokens".into());
+            }
+            Auth::hs256(secret.as_bytes()).map_err(|e| format!("--auth-secret: {e}"))?
+        }
+        (None, Some(path)) => {
+            let at = path.display();
+            let text = std::fs::read(path)
+                .map_err(|e| format!("--auth-public-key: cannot read {at}: {e}"))?;
+            let auth =
+                Auth::public_key(&text).map_err(|e| format!("--auth-public-key {at}: {e}"))?;
+            match &args.auth_token_secret {
+                Some(secret) => auth
+                    .with_mint_secret(secret.as_bytes())
+                    .map_err(|e| format!("--auth-token-secret: {e}"))?,
+                None => auth,
+            }
+        }
+        (None, None) => {
+            let given = [
+                ("--auth-audience", args.auth_audience.is_some()),
+                ("--auth-issuer", args.auth_issuer.is_some()),
+                ("--token-ttl", args.token_ttl.is_some()),
+            ];
+            if let Some((flag, _)) = given.iter().find(|(_, given)| *given) {
+                return Err(format!(
+                    "{flag} needs auth on: --auth-secret or --auth-public-key"
+                ));
+            }
+            return Ok(None);
+        }
+    };
+    let mut auth = auth;
+    if let Some(audience) = &args.auth_audience {
+        auth = auth.with_audience(audience);
+    }
+    if let Some(issuer) = &args.auth_issuer {
+        auth = auth.with_issuer(issuer);
+    }
+    if let Some(ttl) = args.token_ttl {
+        if ttl.as_secs() == 0 {
+            return Err("--token-ttl must be at least 1s".into());
+        }
+        auth = auth.with_token_ttl(ttl.as_secs());
+    }
+    Ok(Some(auth))
 }
 
 fn parse_exec(s: &str) -> Result<(String, String), String> {
@@ -93,6 +199,7 @@ pub async fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     {
         return Err("--subscriber-buffer, --max-connections, --keepalive, --header-timeout and --body-timeout must be more than 0".into());
     }
+    let auth = auth(&args)?.map(Arc::new);
     let config = Config {
         store: args.store,
         keepalive: args.keepalive,
@@ -111,6 +218,9 @@ pub async fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         release_memory: Some(crate::memory::release),
         #[cfg(target_env = "msvc")]
         release_memory: None,
+        auth,
+        create_rate: args.create_rate,
+        trusted_proxies: args.trusted_proxies,
     };
     let listener = ssekit_server::listen(&args.addr)
         .await
@@ -120,6 +230,24 @@ pub async fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     println!("ssekit listening on http://{addr}");
     std::io::stdout().flush()?;
     tracing::info!(%addr, store = ?config.store, "serving");
+    match &config.auth {
+        Some(auth) => tracing::info!(
+            algorithms = ?auth.algorithms(),
+            creation_answers_carry_tokens = auth.mints(),
+            "auth on: creating, publishing (or a stream's publish token), cancelling and subscribing need a token"
+        ),
+        None => tracing::info!(
+            "auth off: anyone who can reach the server may create, cancel and subscribe (turn it on with --auth-secret or --auth-public-key)"
+        ),
+    }
+    if let Some(rate) = &config.create_rate {
+        tracing::info!(
+            burst = rate.burst_size(),
+            every = ?rate.replenish_interval(),
+            trusted_proxies = ?config.trusted_proxies,
+            "creations rate-limited per client address"
+        );
+    }
     ssekit_server::serve(config, listener, shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())

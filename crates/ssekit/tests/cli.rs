@@ -129,3 +129,140 @@ async fn watch_resumes_across_a_server_crash_and_reports_the_interruption() {
         "each event once, in order"
     );
 }
+
+/// The HS256 secret of the auth cases.
+const SECRET: &str = "ssekit-cli-test-secret-0123456789abcdef";
+
+/// A token valid for ten minutes granting `rights`, signed with `key` by `algorithm`.
+fn token_with(
+    rights: serde_json::Value,
+    algorithm: jsonwebtoken::Algorithm,
+    key: &jsonwebtoken::EncodingKey,
+) -> String {
+    let exp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 600;
+    let claims = serde_json::json!({ "exp": exp, "ssekit": rights });
+    jsonwebtoken::encode(&jsonwebtoken::Header::new(algorithm), &claims, key).unwrap()
+}
+
+fn token(rights: serde_json::Value) -> String {
+    let key = jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes()).unwrap();
+    token_with(rights, jsonwebtoken::Algorithm::HS256, &key)
+}
+
+#[tokio::test]
+async fn generate_and_watch_take_a_token() {
+    let server = Server::memory(&["--auth-secret", SECRET]);
+    let generate = |token: Option<&str>| {
+        let mut args = vec![
+            "generate",
+            "owls",
+            "--server",
+            &server.base,
+            "--blocks",
+            "1",
+        ];
+        args.extend(token.map(|t| ["--token", t]).into_iter().flatten());
+        ssekit(&args)
+    };
+    let (ok, _, err) = generate(None);
+    assert!(!ok);
+    assert!(err.contains("401"), "{err}");
+    // `create` alone: the stream is followed with the answer's minted subscribe token.
+    let (ok, out, err) = generate(Some(&token(serde_json::json!({ "create": true }))));
+    assert!(ok, "{out}\n{err}");
+    assert_eq!(
+        out.lines().filter(|l| l.starts_with("[gen_")).count() as u64,
+        demo_events(1),
+        "{out}"
+    );
+    assert!(
+        !out.contains("token="),
+        "no token in what is printed: {out}"
+    );
+
+    let created = http()
+        .post(server.url("/v1/generations"))
+        .bearer_auth(token(serde_json::json!({ "create": true })))
+        .json(&serde_json::json!({ "topic": "owls", "blocks": 1, "delayMs": 0 }))
+        .send()
+        .await
+        .unwrap();
+    let created: serde_json::Value = created.json().await.unwrap();
+    let id = created["id"].as_str().unwrap();
+    let url = server.url(&format!("/v1/generations/{id}/events"));
+    let (ok, _, err) = ssekit(&["watch", &url]);
+    assert!(!ok);
+    assert!(err.contains("token_missing"), "{err}");
+    // From the variable, as a bearer.
+    let out = Command::new(env!("CARGO_BIN_EXE_ssekit"))
+        .args(["watch", &url])
+        .env(
+            "SSEKIT_TOKEN",
+            token(serde_json::json!({ "subscribe": [id] })),
+        )
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+}
+
+#[tokio::test]
+async fn generate_follows_with_its_own_token_when_the_server_mints_none() {
+    let keys = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/keys/");
+    let server = Server::memory(&["--auth-public-key", &format!("{keys}ed25519.pub.pem")]);
+    let private = std::fs::read(format!("{keys}ed25519.pem")).unwrap();
+    let key = jsonwebtoken::EncodingKey::from_ed_pem(&private).unwrap();
+    let token = |rights| token_with(rights, jsonwebtoken::Algorithm::EdDSA, &key);
+    let base = server.base.clone();
+    let generate = |token: &str| {
+        ssekit(&[
+            "generate", "owls", "--server", &base, "--blocks", "1", "--token", token,
+        ])
+    };
+    let (ok, _, err) = generate(&token(serde_json::json!({ "create": true })));
+    assert!(!ok, "no right to follow what it created");
+    assert!(err.contains("403"), "{err}");
+    let (ok, out, err) = generate(&token(
+        serde_json::json!({ "create": true, "subscribe": ["gen_*"] }),
+    ));
+    assert!(ok, "{out}\n{err}");
+}
+
+#[test]
+fn serve_stops_at_start_on_a_bad_auth_configuration() {
+    if worker_target() {
+        eprintln!("skipped on the Worker: these are the native flags");
+        return;
+    }
+    let keys = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/keys/");
+    let private = format!("{keys}rsa.pem");
+    let public = format!("{keys}rsa.pub.pem");
+    for (args, says) in [
+        (vec!["--auth-secret", "short"], "at least 32 bytes"),
+        (
+            vec!["--auth-public-key", "/nonexistent/key.pem"],
+            "--auth-public-key: cannot read",
+        ),
+        (vec!["--auth-public-key", &private], "private key"),
+        (
+            vec!["--auth-secret", SECRET, "--auth-public-key", &public],
+            "cannot be used with",
+        ),
+        (
+            vec!["--auth-secret", SECRET, "--auth-token-secret", SECRET],
+            "--auth-token-secret goes with --auth-public-key",
+        ),
+        (vec!["--auth-audience", "x"], "needs auth on"),
+        (vec!["--create-rate", "10/h"], "expected N/s or N/min"),
+        (vec!["--trusted-proxy", "proxy.local"], "invalid IP address"),
+    ] {
+        let mut all = vec!["serve", "--addr", "127.0.0.1:0", "--store", "memory"];
+        all.extend(&args);
+        let (ok, out, err) = ssekit(&all);
+        assert!(!ok, "{args:?} must not start: {out}");
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+}

@@ -762,3 +762,300 @@ async fn more_half_open_connections_than_descriptors_get_503_not_silence() {
     }
     assert!(ok, "room again once the half-open connections are gone");
 }
+
+/// The HS256 secret of the auth cases.
+const AUTH_SECRET: &str = "ssekit-hostile-test-secret-0123456789abcdef";
+
+fn jwt(claims: Value) -> String {
+    let key = jsonwebtoken::EncodingKey::from_secret(AUTH_SECRET.as_bytes()).unwrap();
+    jsonwebtoken::encode(&jsonwebtoken::Header::default(), &claims, &key).unwrap()
+}
+
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// A token valid for ten minutes granting `rights`.
+fn rights(rights: Value) -> String {
+    jwt(json!({ "exp": now() + 600, "ssekit": rights }))
+}
+
+/// A published stream of `n` steps and its end, created and filled on a server with auth on.
+async fn authorized_control_stream(server: &Server, n: u32) -> String {
+    let res = http()
+        .post(server.url("/v1/streams"))
+        .bearer_auth(rights(json!({ "create": true })))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let stream: Value = res.json().await.unwrap();
+    let url = server.url(stream["publishUrl"].as_str().unwrap());
+    let mut events: Vec<Value> = (1..=n)
+        .map(|i| json!({"event": "reasoning-step", "data": {"step": i, "content": "x"}}))
+        .collect();
+    events.push(
+        json!({"event": "generation-complete", "data": {"success": true, "totalDuration": 1}}),
+    );
+    let token = stream["publishToken"].as_str().unwrap();
+    let res = post_events(&url, token, &json!({ "events": events })).await;
+    assert_eq!(res.status(), 201);
+    stream["id"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn auth_answers_are_the_same_from_both_front_ends() {
+    let server = Server::memory(&["--auth-secret", AUTH_SECRET]);
+    let id = &authorized_control_stream(&server, 3).await;
+    let admin = rights(json!({ "create": true, "subscribe": ["*"] }));
+    let reader = rights(json!({ "subscribe": [id] }));
+    // A longer id with this one as its prefix: an exact id must not match it.
+    let other = rights(json!({ "subscribe": [format!("{id}x")] }));
+    let expired = jwt(json!({ "exp": now() - 3600, "ssekit": { "subscribe": [id] } }));
+    let events =
+        |extra: &str| format!("GET /v1/streams/{id}/events HTTP/1.1\r\nHost: x\r\n{extra}\r\n");
+    let bearer = |token: &str| format!("Authorization: Bearer {token}\r\n");
+    let one_shot = |extra: &str| {
+        format!("GET /v1/generate?topic=owls&blocks=1&delayMs=0 HTTP/1.1\r\nHost: x\r\n{extra}\r\n")
+    };
+    let mut cases: Vec<(String, u16, Option<&str>)> = vec![
+        (events(""), 401, Some("token_missing")),
+        (events(&bearer("nonsense")), 401, Some("token_invalid")),
+        (events(&bearer(&expired)), 401, Some("token_expired")),
+        (events(&bearer(&other)), 403, Some("forbidden")),
+        // Two Authorization lines are one value, joined: not a token.
+        (
+            events(&format!("{}{}", bearer(&reader), bearer(&reader))),
+            401,
+            Some("token_invalid"),
+        ),
+        (events(&bearer(&reader)), 200, None),
+        (
+            format!("GET /v1/streams/{id}/events?token={reader} HTTP/1.1\r\nHost: x\r\n\r\n"),
+            200,
+            None,
+        ),
+        (
+            events(&format!("Cookie: a=1; ssekit_token={reader}\r\n")),
+            200,
+            None,
+        ),
+        // A stream that does not exist: the same 401, and nothing about it.
+        (
+            "GET /v1/streams/str_nosuchstream/events HTTP/1.1\r\nHost: x\r\n\r\n".into(),
+            401,
+            Some("token_missing"),
+        ),
+        // A malformed resume position is answered first, from the request alone.
+        (
+            events("Last-Event-ID: nonsense\r\n"),
+            400,
+            Some("invalid_last_event_id"),
+        ),
+        // Resumed at its end, with a token: 204.
+        (
+            events(&format!("{}Last-Event-ID: {id}:4\r\n", bearer(&reader))),
+            204,
+            None,
+        ),
+        // The one-shot route: creating needs `create`, which a cookie never grants.
+        (one_shot(""), 401, Some("token_missing")),
+        (one_shot(&bearer(&reader)), 403, Some("forbidden")),
+        (
+            one_shot(&format!("Cookie: ssekit_token={admin}\r\n")),
+            403,
+            Some("forbidden"),
+        ),
+        // Resuming through it needs `subscribe` to the stream its Last-Event-ID names.
+        (
+            format!(
+                "GET /v1/generate HTTP/1.1\r\nHost: x\r\nLast-Event-ID: {id}:2\r\n{}\r\n",
+                bearer(&other)
+            ),
+            403,
+            Some("forbidden"),
+        ),
+        (
+            format!(
+                "GET /v1/generate HTTP/1.1\r\nHost: x\r\nLast-Event-ID: {id}:2\r\n{}\r\n",
+                bearer(&reader)
+            ),
+            200,
+            None,
+        ),
+    ];
+    if !worker_target() {
+        // How repeated lines are joined and bytes beyond ASCII decoded is the runtime's on the
+        // Worker; natively both front ends must agree.
+        cases.extend([
+            (
+                events(&format!("Cookie: a=1\r\nCookie: ssekit_token={reader}\r\n")),
+                200,
+                None,
+            ),
+            (events(&bearer("\u{e9}t\u{e9}")), 401, Some("token_invalid")),
+        ]);
+    }
+    for (request, status, code) in &cases {
+        let what = request.replace(&reader, "READER").replace(&admin, "ADMIN");
+        let what = what.as_str();
+        if worker_target() {
+            let r = exchange(&server, request.as_bytes()).await;
+            assert_eq!(r.status, *status, "{what}");
+            if let Some(code) = code {
+                assert_eq!(r.error_code(), *code, "{what}");
+            }
+            continue;
+        }
+        let (fast, hyper) = both_paths(&server, request.as_bytes()).await;
+        assert_eq!(fast.status, *status, "{what}");
+        if let Some(code) = code {
+            assert_eq!(fast.error_code(), *code, "{what}");
+            assert_eq!(hyper.error_code(), *code, "{what}");
+        }
+        assert_same(&fast, &hyper, what);
+    }
+    // The cases that stream read it all, after the resume position when there is one.
+    let r = exchange(&server, cases[5].0.as_bytes()).await;
+    let all: Vec<String> = (1..=4).map(|s| format!("{id}:{s}")).collect();
+    assert_eq!(r.event_ids(), all);
+    let r = exchange(&server, cases[15].0.as_bytes()).await;
+    assert_eq!(r.event_ids(), all[2..]);
+}
+
+/// A creation request from `client`, as a trusted proxy on loopback forwards it.
+fn creation(route: &str, client: &str) -> Vec<u8> {
+    let forwarded = format!("X-Forwarded-For: {client}\r\n");
+    match route {
+        "streams" => format!(
+            "POST /v1/streams HTTP/1.1\r\nHost: x\r\n{forwarded}Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{{}}"
+        ),
+        "generations" => {
+            let body = r#"{"topic":"owls","blocks":1,"delayMs":0}"#;
+            format!(
+                "POST /v1/generations HTTP/1.1\r\nHost: x\r\n{forwarded}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            )
+        }
+        _ => format!(
+            "GET /v1/generate?topic=owls&blocks=1&delayMs=0 HTTP/1.1\r\nHost: x\r\n{forwarded}\r\n"
+        ),
+    }
+    .into_bytes()
+}
+
+/// A 429 as the rate limit answers it, with a Retry-After of whole seconds up to `period`
+/// (one creation's share of `--create-rate`); returns it.
+fn assert_rate_limited(r: &Response, what: &str, period: u64) -> u64 {
+    assert_eq!(
+        (r.status, r.error_code().as_str()),
+        (429, "rate_limited"),
+        "{what}"
+    );
+    let secs: u64 = r
+        .header("retry-after")
+        .expect("Retry-After")
+        .parse()
+        .expect("whole seconds");
+    assert!((1..=period).contains(&secs), "{what}: Retry-After {secs}");
+    secs
+}
+
+#[tokio::test]
+async fn creations_over_the_rate_get_429_per_client_on_every_creation_route_and_front_end() {
+    if native_only("the Worker leaves rate limits to Cloudflare's rules") {
+        return;
+    }
+    let server = server(&["--create-rate", "2/min", "--trusted-proxy", "127.0.0.1"]);
+    let a = "198.51.100.1";
+    assert_eq!(exchange(&server, &creation("streams", a)).await.status, 201);
+    assert_eq!(
+        exchange(&server, &creation("generations", a)).await.status,
+        201
+    );
+    // Over the rate on every creation route, the fast path's one-shot creation included.
+    for route in ["streams", "generations"] {
+        assert_rate_limited(&exchange(&server, &creation(route, a)).await, route, 30);
+    }
+    let (fast, hyper) = both_paths(&server, &creation("generate", a)).await;
+    assert_rate_limited(&fast, "one-shot, fast path", 30);
+    assert_rate_limited(&hyper, "one-shot, hyper", 30);
+    for name in ["content-type", "connection"] {
+        assert_eq!(fast.header(name), hyper.header(name), "{name}");
+    }
+    assert_eq!(fast.body, hyper.body);
+    // An address the client writes to the left of the proxy's entry does not get it out.
+    let spoofed = format!("203.0.113.50, {a}");
+    assert_rate_limited(
+        &exchange(&server, &creation("streams", &spoofed)).await,
+        "spoofed",
+        30,
+    );
+
+    // Another client is unaffected, on either front end, until it is over the rate itself.
+    let b = "198.51.100.2";
+    let r = exchange(&server, &creation("generate", b)).await;
+    assert_eq!(r.status, 200);
+    let ids = r.event_ids();
+    assert_eq!(ids.len() as u64, demo_events(1), "a whole one-shot stream");
+    assert_eq!(exchange(&server, &creation("streams", b)).await.status, 201);
+    assert_rate_limited(&exchange(&server, &creation("generate", b)).await, "b", 30);
+    // The client behind a chain of trusted proxies is the rightmost entry that is not one.
+    let c = "198.51.100.3, 127.0.0.1";
+    assert_eq!(exchange(&server, &creation("streams", c)).await.status, 201);
+
+    // Resuming through the one-shot route creates nothing, so it is not limited.
+    let last = &ids[0];
+    let resume = format!(
+        "GET /v1/generate HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: {a}\r\nLast-Event-ID: {last}\r\n\r\n"
+    );
+    let (fast, hyper) = both_paths(&server, resume.as_bytes()).await;
+    assert_eq!((fast.status, hyper.status), (200, 200));
+    assert_eq!(fast.event_ids(), ids[1..]);
+    let control = control_stream_as(&server, "198.51.100.9").await;
+    still_healthy(&server, &control, 3).await;
+}
+
+/// A control stream of two steps and its end, created as `client` behind the loopback proxy.
+async fn control_stream_as(server: &Server, client: &str) -> String {
+    let res = http()
+        .post(server.url("/v1/streams"))
+        .header("x-forwarded-for", client)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let stream: Value = res.json().await.unwrap();
+    let url = server.url(stream["publishUrl"].as_str().unwrap());
+    let events = json!({ "events": [
+        {"event": "reasoning-step", "data": {"step": 1, "content": "x"}},
+        {"event": "reasoning-step", "data": {"step": 2, "content": "x"}},
+        {"event": "generation-complete", "data": {"success": true, "totalDuration": 1}},
+    ]});
+    let token = stream["publishToken"].as_str().unwrap();
+    assert_eq!(post_events(&url, token, &events).await.status(), 201);
+    stream["id"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn x_forwarded_for_is_ignored_unless_the_peer_is_a_trusted_proxy() {
+    if native_only("the Worker leaves rate limits to Cloudflare's rules") {
+        return;
+    }
+    let server = server(&["--create-rate", "1/min"]);
+    assert_eq!(
+        exchange(&server, &creation("streams", "198.51.100.1"))
+            .await
+            .status,
+        201
+    );
+    // Another address in the header, but the same peer.
+    let r = exchange(&server, &creation("generate", "198.51.100.2")).await;
+    let secs = assert_rate_limited(&r, "untrusted X-Forwarded-For", 60);
+    assert!(secs > 30, "one creation a minute: {secs}");
+}

@@ -22,6 +22,13 @@ pub struct SseRequest {
     pub query: String,
     /// Every `Last-Event-ID` line, joined with ", " as hyper and the Worker's runtime join them.
     pub last_event_id: Option<Vec<u8>>,
+    /// Every `Authorization` line, joined with ", " (so two tokens are one invalid token, as
+    /// on hyper's path).
+    pub authorization: Option<Vec<u8>>,
+    /// Every `Cookie` line, joined with "; " (`access::join_cookies`).
+    pub cookie: Option<Vec<u8>>,
+    /// Every `X-Forwarded-For` line, joined with ", ".
+    pub forwarded_for: Option<Vec<u8>>,
     pub origin: Option<Vec<u8>>,
     /// The client asked to close the connection after this response.
     pub close: bool,
@@ -134,10 +141,16 @@ pub fn classify(buf: &mut Vec<u8>) -> Option<Head> {
         return Some(Head::Other);
     };
     let mut last_event_id: Vec<&[u8]> = Vec::new();
+    let mut authorization: Vec<&[u8]> = Vec::new();
+    let mut cookie: Vec<&[u8]> = Vec::new();
+    let mut forwarded_for: Vec<&[u8]> = Vec::new();
     let mut sse = SseRequest {
         route,
         query: query.to_owned(),
         last_event_id: None,
+        authorization: None,
+        cookie: None,
+        forwarded_for: None,
         origin: None,
         close: false,
     };
@@ -145,6 +158,12 @@ pub fn classify(buf: &mut Vec<u8>) -> Option<Head> {
         let name = h.name;
         if name.eq_ignore_ascii_case("last-event-id") {
             last_event_id.push(h.value);
+        } else if name.eq_ignore_ascii_case("authorization") {
+            authorization.push(h.value);
+        } else if name.eq_ignore_ascii_case("cookie") {
+            cookie.push(h.value);
+        } else if name.eq_ignore_ascii_case(crate::access::FORWARDED_FOR) {
+            forwarded_for.push(h.value);
         } else if name.eq_ignore_ascii_case("origin") {
             sse.origin = Some(h.value.to_vec());
         } else if name.eq_ignore_ascii_case("connection") {
@@ -159,6 +178,9 @@ pub fn classify(buf: &mut Vec<u8>) -> Option<Head> {
         }
     }
     sse.last_event_id = ssekit_api::join_header_values(last_event_id);
+    sse.authorization = ssekit_api::join_header_values(authorization);
+    sse.cookie = crate::access::join_cookies(cookie);
+    sse.forwarded_for = ssekit_api::join_header_values(forwarded_for);
     buf.drain(..len);
     Some(Head::Sse(sse))
 }
@@ -230,6 +252,20 @@ mod tests {
             panic!()
         };
         assert_eq!(r.last_event_id.as_deref(), Some(&b"s:3, s:16"[..]));
+    }
+
+    #[test]
+    fn credentials_and_forwarded_addresses_are_copied_out_joined() {
+        let Some(Head::Sse(r)) = classify_str(
+            "GET /v1/streams/s/events?token=q HTTP/1.1\r\nAuthorization: Bearer a\r\nCookie: x=1\r\n\
+             cookie: ssekit_token=c\r\nX-Forwarded-For: 1.1.1.1\r\nx-forwarded-for: 2.2.2.2\r\n\r\n",
+        ) else {
+            panic!()
+        };
+        assert_eq!(r.authorization.as_deref(), Some(&b"Bearer a"[..]));
+        assert_eq!(r.cookie.as_deref(), Some(&b"x=1; ssekit_token=c"[..]));
+        assert_eq!(r.forwarded_for.as_deref(), Some(&b"1.1.1.1, 2.2.2.2"[..]));
+        assert_eq!(r.query, "token=q");
     }
 
     /// The fuzz target's property on the stable toolchain: mutated heads never panic the

@@ -12,11 +12,13 @@ mod respond;
 mod rewind;
 mod stall;
 
+use std::net::SocketAddr;
 use std::pin::pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::extract::ConnectInfo;
 use axum::http::StatusCode;
 use axum::Router;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -53,8 +55,8 @@ pub async fn serve(state: AppState, listener: TcpListener, router: Router) {
             a = listener.accept() => a,
             _ = state.shutdown.cancelled() => break,
         };
-        let tcp = match accepted {
-            Ok((tcp, _)) => tcp,
+        let (tcp, peer) = match accepted {
+            Ok(accepted) => accepted,
             Err(e) => {
                 // Out of file descriptors, most likely: pause rather than spin.
                 tracing::warn!(error = %e, "accept failed");
@@ -63,7 +65,7 @@ pub async fn serve(state: AppState, listener: TcpListener, router: Router) {
             }
         };
         match Open::acquire(&state) {
-            Some(open) => tracker.spawn(connection(state.clone(), router.clone(), tcp, open)),
+            Some(open) => tracker.spawn(connection(state.clone(), router.clone(), tcp, peer, open)),
             None => tracker.spawn(refuse(state.clone(), tcp, refusing.clone())),
         };
     }
@@ -141,7 +143,13 @@ async fn refuse(state: AppState, mut tcp: TcpStream, refusing: Arc<AtomicUsize>)
     refusing.fetch_sub(1, Ordering::Relaxed);
 }
 
-async fn connection(state: AppState, router: Router, tcp: TcpStream, _open: Open) {
+async fn connection(
+    state: AppState,
+    router: Router,
+    tcp: TcpStream,
+    peer: SocketAddr,
+    _open: Open,
+) {
     // Events are small and must leave at once.
     let _ = tcp.set_nodelay(true);
     let mut io = StallGuard::new(
@@ -162,7 +170,7 @@ async fn connection(state: AppState, router: Router, tcp: TcpStream, _open: Open
                     // Nothing pipelined behind the request: hold no buffer while streaming.
                     buf = Vec::new();
                 }
-                if !respond::serve(&state, &mut io, req, &mut buf).await {
+                if !respond::serve(&state, &mut io, req, peer.ip(), &mut buf).await {
                     return;
                 }
             }
@@ -170,6 +178,14 @@ async fn connection(state: AppState, router: Router, tcp: TcpStream, _open: Open
         }
     }
     let io = TokioIo::new(Rewind::new(buf, io));
+    // The routes find the peer (the client, or a proxy naming it) where axum's own server puts it.
+    let router = tower::ServiceExt::map_request(
+        router,
+        move |mut req: axum::http::Request<hyper::body::Incoming>| {
+            req.extensions_mut().insert(ConnectInfo(peer));
+            req
+        },
+    );
     // hyper's header timeout only runs with a timer. It counts from when hyper starts waiting
     // for a head, so it also closes a keep-alive connection left idle. Its buffer bound is the
     // largest head it reads and what it queues of a response to a client that does not read.

@@ -2,39 +2,61 @@
 //! chunked encoding, one write per event, from bytes shared by every subscriber.
 
 use std::io::{self, IoSlice};
+use std::net::IpAddr;
 use std::pin::pin;
 
 use axum::http::StatusCode;
 use futures_util::StreamExt;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
+use ssekit_api::auth::Action;
+
 use super::head::{SseRequest, SseRoute};
+use crate::access::Caller;
 use crate::error::ApiError;
 use crate::extract::last_event_id;
 use crate::routes::generations::one_shot_stream;
 use crate::sse::{self, Opened};
 use crate::AppState;
 
-/// Serves one subscription request. Returns whether the connection may serve another request.
+/// Serves one subscription request from the client at `peer`. Returns whether the connection
+/// may serve another request.
 ///
 /// `pending` receives bytes of a next (pipelined) request that arrive while the stream runs.
 pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
     state: &AppState,
     io: &mut S,
     req: SseRequest,
+    peer: IpAddr,
     pending: &mut Vec<u8>,
 ) -> bool {
     let cors = cors_headers(&state.config.cors_origins, req.origin.as_deref());
+    let keep = !req.close;
+    // The checks, in the order the axum routes make them (routes/generations.rs).
     let opened = async {
+        let caller = Caller::new(
+            &state.config,
+            true,
+            req.authorization.as_deref(),
+            &req.query,
+            req.cookie.as_deref(),
+            req.forwarded_for.as_deref(),
+            peer,
+        );
         let last = last_event_id(req.last_event_id.as_deref(), &req.query)?;
         let id = match &req.route {
-            SseRoute::Events(raw) => ssekit_api::stream_id_in_path(raw)?,
-            SseRoute::OneShot => one_shot_stream(state, last.as_ref(), &req.query).await?,
+            SseRoute::Events(raw) => {
+                let id = ssekit_api::stream_id_in_path(raw)?;
+                caller.may(state, Action::Subscribe(&id))?;
+                id
+            }
+            SseRoute::OneShot => one_shot_stream(state, &caller, last.as_ref(), &req.query).await?,
         };
         sse::open(state, &id, last).await
     }
     .await;
-    let keep = !req.close;
+    // Nothing of the request (a token among it) is held while the stream runs.
+    drop(req);
     let sub = match opened {
         Err(e) => return write_error(io, &e, &cors, keep).await.is_ok() && keep,
         Ok(Opened::NoContent) => {

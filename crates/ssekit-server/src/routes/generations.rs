@@ -5,9 +5,11 @@ use axum::http::{header, StatusCode, Version};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::Value;
+use ssekit_api::auth::Action;
 use ssekit_api::stream_id;
 use ssekit_events::{Event, EventId, Snapshot, STAGE_CANCELLED};
 
+use crate::access::{self, Caller};
 use crate::error::ApiError;
 use crate::extract::{parse_json, read_body, LastEventId, PathParams};
 use crate::pipeline::{self, GenerationSpec};
@@ -17,15 +19,22 @@ use crate::{sse, AppState};
 pub use ssekit_api::urls;
 
 /// `POST /v1/generations`
-pub async fn create(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    req: Request,
+) -> Result<Response, ApiError> {
+    caller.may_create(&state)?;
     let body = read_body(req, &state.config).await?;
     let request: Value = parse_json(&body)?;
     let spec = GenerationSpec::from_request(request, &pipeline::pipelines(&state.config))?;
     let id = pipeline::start(&state, spec).await?;
+    let mut answer = urls(&id);
+    access::add_subscribe_token(&state, &mut answer, &id);
     Ok((
         StatusCode::CREATED,
         [(header::LOCATION, format!("/v1/generations/{id}"))],
-        Json(urls(&id)),
+        Json(answer),
     )
         .into_response())
 }
@@ -35,23 +44,29 @@ pub async fn create(State(state): State<AppState>, req: Request) -> Result<Respo
 pub async fn one_shot(
     State(state): State<AppState>,
     version: Version,
+    caller: Caller,
     LastEventId(last): LastEventId,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
-    let id = one_shot_stream(&state, last.as_ref(), query.as_deref().unwrap_or("")).await?;
+    let query = query.as_deref().unwrap_or("");
+    let id = one_shot_stream(&state, &caller, last.as_ref(), query).await?;
     sse::subscribe(&state, &id, last, version).await
 }
 
 /// The stream the one-shot endpoint serves: the one `last` names, or a new generation made
-/// from the query.
+/// from the query. Resuming needs the right to subscribe to that stream; creating, the right
+/// to create and room in the caller's rate.
 pub async fn one_shot_stream(
     state: &AppState,
+    caller: &Caller,
     last: Option<&EventId>,
     query: &str,
 ) -> Result<String, ApiError> {
     if let Some(last) = last {
+        caller.may(state, Action::Subscribe(last.stream()))?;
         return Ok(last.stream().to_owned());
     }
+    caller.may_create(state)?;
     let spec = GenerationSpec::from_query(query, &pipeline::pipelines(&state.config))?;
     pipeline::start(state, spec).await
 }
@@ -60,11 +75,14 @@ pub async fn one_shot_stream(
 pub async fn events(
     State(state): State<AppState>,
     version: Version,
+    caller: Caller,
     path: PathParams,
     LastEventId(last): LastEventId,
 ) -> Result<Response, ApiError> {
     let id = path.first();
-    sse::subscribe(&state, stream_id(&id)?, last, version).await
+    let id = stream_id(&id)?;
+    caller.may(&state, Action::Subscribe(id))?;
+    sse::subscribe(&state, id, last, version).await
 }
 
 /// Folds a stream's events into its snapshot.
@@ -88,19 +106,26 @@ pub async fn fold(state: &AppState, meta: &StreamMeta) -> Result<Snapshot, ApiEr
 /// `GET /v1/generations/{id}`
 pub async fn snapshot(
     State(state): State<AppState>,
+    caller: Caller,
     path: PathParams,
 ) -> Result<Response, ApiError> {
     let id = path.first();
-    let meta = state.store.meta(stream_id(&id)?).await?;
+    caller.may(&state, Action::Subscribe(stream_id(&id)?))?;
+    let meta = state.store.meta(&id).await?;
     let snap = fold(&state, &meta).await?;
     let body = ssekit_api::snapshot_body(&meta, &snap);
     Ok(Json(body).into_response())
 }
 
 /// `DELETE /v1/generations/{id}`: stops the pipeline; the stream ends with the cancel `error`.
-pub async fn cancel(State(state): State<AppState>, path: PathParams) -> Result<Response, ApiError> {
+pub async fn cancel(
+    State(state): State<AppState>,
+    caller: Caller,
+    path: PathParams,
+) -> Result<Response, ApiError> {
     let id = path.first();
-    let meta = state.store.meta(stream_id(&id)?).await?;
+    caller.may(&state, Action::Cancel(stream_id(&id)?))?;
+    let meta = state.store.meta(&id).await?;
     meta.check_cancellable()?;
     let cancelled = Event::fatal(STAGE_CANCELLED, "the generation was cancelled");
     match state.store.append(&id, vec![cancelled]).await {
@@ -117,10 +142,12 @@ pub async fn cancel(State(state): State<AppState>, path: PathParams) -> Result<R
 /// `GET /v1/generations/{id}/images/{image}`: the demo pipeline's images.
 pub async fn image(
     State(state): State<AppState>,
+    caller: Caller,
     PathParams(params): PathParams,
 ) -> Result<Response, ApiError> {
     let [id, image] = <[String; 2]>::try_from(params).map_err(|_| ApiError::unknown_stream())?;
-    let meta = state.store.meta(stream_id(&id)?).await?;
+    caller.may(&state, Action::Subscribe(stream_id(&id)?))?;
+    let meta = state.store.meta(&id).await?;
     let svg = ssekit_api::image_svg(&meta, &image)?;
     Ok((
         [
@@ -135,10 +162,12 @@ pub async fn image(
 /// `GET /v1/generations/{id}/document`: the document saved at `persist-complete`.
 pub async fn document(
     State(state): State<AppState>,
+    caller: Caller,
     path: PathParams,
 ) -> Result<Response, ApiError> {
     let id = path.first();
-    let meta = state.store.meta(stream_id(&id)?).await?;
+    caller.may(&state, Action::Subscribe(stream_id(&id)?))?;
+    let meta = state.store.meta(&id).await?;
     let snap = fold(&state, &meta).await?;
     let html = ssekit_api::document_html(&meta, &snap)?;
     Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response())

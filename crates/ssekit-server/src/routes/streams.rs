@@ -8,6 +8,9 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
+use ssekit_api::auth::Action;
+
+use crate::access::{self, Caller};
 use crate::error::ApiError;
 use crate::extract::{read_body, PathParams};
 use crate::pipeline::new_id;
@@ -15,34 +18,37 @@ use crate::store::now_ms;
 use crate::AppState;
 
 /// `POST /v1/streams` → `201 {id, publishToken, eventsUrl, publishUrl}`
-pub async fn create(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    req: Request,
+) -> Result<Response, ApiError> {
+    caller.may_create(&state)?;
     let body = read_body(req, &state.config).await?;
-    let (meta, answer) =
+    let (meta, mut answer) =
         ssekit_api::create_stream(&body, new_id("str_"), new_id("pub_"), now_ms())?;
+    let id = meta.id.clone();
     state.store.create(meta).await?;
+    access::add_subscribe_token(&state, &mut answer, &id);
     Ok((StatusCode::CREATED, Json(answer)).into_response())
 }
 
-/// `POST /v1/streams/{id}/events` with `Authorization: Bearer TOKEN`; body `{event, data}` or
+/// `POST /v1/streams/{id}/events` with `Authorization: Bearer TOKEN` (the stream's publish
+/// token, or with auth on a JWT that may publish to it); body `{event, data}` or
 /// `{events: [{event, data}, …]}` → `201 {ids, lastEventId}`.
 pub async fn publish(
     State(state): State<AppState>,
+    caller: Caller,
     path: PathParams,
     req: Request,
 ) -> Result<Response, ApiError> {
     let id = path.first();
-    let token = match state.tokens.get(ssekit_api::stream_id(&id)?) {
-        Some(token) => token,
-        None => {
-            let meta = state.store.meta(&id).await?;
-            state.tokens.insert(&id, ssekit_api::publish_token(&meta))
-        }
-    };
+    ssekit_api::stream_id(&id)?;
     let authorization = req
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
-    ssekit_api::check_publish_token(authorization, &token)?;
+    check_publisher(&state, &caller, &id, authorization).await?;
     let body = read_body(req, &state.config).await?;
     let events = ssekit_api::publish_events(&body)?;
     let stored = match state.store.append(&id, events).await {
@@ -59,6 +65,53 @@ pub async fn publish(
     state.metrics.events_appended.inc_by(stored.len() as u64);
     let answer = ssekit_api::published(&id, stored.iter().map(|e| e.seq));
     Ok((StatusCode::CREATED, Json(answer)).into_response())
+}
+
+/// Checks the publisher of stream `id`. Auth off: the stream's publish token, as ever. Auth on:
+/// the publish token or a JWT with the right to publish to it; a request that presents neither
+/// learns nothing of the stream (the store's answers, 404 or 410, are not passed on).
+async fn check_publisher(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    authorization: Option<&str>,
+) -> Result<(), ApiError> {
+    if state.config.auth.is_none() {
+        let token = publish_token(state, id).await?;
+        return ssekit_api::check_publish_token(authorization, &token);
+    }
+    // A JWT always has dots, a publish token never: only a token that may be one is compared,
+    // and only then is the store asked for it.
+    let maybe_publish_token = caller.presented().is_some_and(|p| !p.token.contains('.'));
+    if maybe_publish_token {
+        match publish_token(state, id).await {
+            Ok(token) if ssekit_api::check_publish_token(authorization, &token).is_ok() => {
+                return Ok(())
+            }
+            // A failing store says nothing of the stream.
+            Err(e) if e.code() == "store_unavailable" => return Err(e),
+            _ => {}
+        }
+    }
+    caller.may(state, Action::Publish(id))?;
+    // A published stream has a publish token: one in the table needs no trip to the store.
+    if state.tokens.get(id).is_some_and(|token| !token.is_empty()) {
+        return Ok(());
+    }
+    let meta = state.store.meta(id).await?;
+    state.tokens.insert(id, ssekit_api::publish_token(&meta));
+    ssekit_api::auth::check_publishable(&meta)
+}
+
+/// Stream `id`'s publish token, from the table or the store.
+async fn publish_token(state: &AppState, id: &str) -> Result<Arc<str>, ApiError> {
+    Ok(match state.tokens.get(id) {
+        Some(token) => token,
+        None => {
+            let meta = state.store.meta(id).await?;
+            state.tokens.insert(id, ssekit_api::publish_token(&meta))
+        }
+    })
 }
 
 /// The publish tokens of streams being published to, so that a publish asks the store only to
