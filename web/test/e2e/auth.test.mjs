@@ -115,7 +115,10 @@ test("auth: the demo page with /?token= creates, follows, survives a reload and 
   release();
   await waitStatus(page, "complete");
   assert.ok(heldUrls.length >= 1);
-  for (const u of heldUrls) assert.equal(new URL(u).searchParams.get("token"), streamToken, "the resume carries the token");
+  for (const u of heldUrls) {
+    assert.equal(new URL(u).searchParams.get("token"), streamToken, "the resume carries the token");
+    assert.ok(new URL(u).searchParams.get("lastEventId")?.startsWith(`${id}:`), "after its last id");
+  }
   assert.equal(await sessionId(page), id);
 
   // Every block once; the images came from the API with the stream's token (an <img> sends no header).
