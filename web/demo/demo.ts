@@ -262,10 +262,12 @@ async function start(topic: string, blocks: number, delayMs: number) {
       body: JSON.stringify({ topic, blocks, delayMs }),
     });
   } catch {
+    stage = "Not started";
     state.fail("The server cannot be reached.");
     return render();
   }
   const body = (await res.json().catch(() => ({}))) as { eventsUrl?: string; token?: string } & ApiError;
+  if (!res.ok || !body.eventsUrl) stage = "Not started";
   if (res.status === 401 || res.status === 403) {
     showTokenField();
     state.fail(refusal(res, body, "start a generation"));
