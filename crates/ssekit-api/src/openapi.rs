@@ -225,9 +225,62 @@ fn codes(lists: &[&[ErrorCode]]) -> Vec<ErrorCode> {
     out
 }
 
+/// One event of a `text/event-stream` answer as an SSE parser hands it over: what OpenAPI 3.2
+/// calls the stream's `itemSchema`. Tools reading a 3.1 document take an event stream's `schema`
+/// to describe each event (Schemathesis does), so that is where it goes.
+fn server_sent_event() -> Schema {
+    let names: Vec<&str> = EventName::ALL.iter().map(|n| n.as_str()).collect();
+    ObjectBuilder::new()
+        .description(Some(
+            "One event of the stream: its `event:`, `data:`, `id:` and (first event) `retry:` \
+             lines.",
+        ))
+        .property(
+            "event",
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .description(Some(format!(
+                    "One of the vocabulary's {}, or an application event: {APP_NAME_RULE}.",
+                    names.join(", ")
+                ))),
+        )
+        .required("event")
+        .property(
+            "data",
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .content_media_type("application/json")
+                .description(Some(
+                    "One line of JSON: the event's data (see the response's description).",
+                )),
+        )
+        .required("data")
+        .property(
+            "id",
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .pattern(Some("^[A-Za-z0-9_-]{1,64}:[0-9]+$"))
+                .description(Some(
+                    "`{streamId}:{seq}`: what `Last-Event-ID` resumes after.",
+                )),
+        )
+        .required("id")
+        .property(
+            "retry",
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(0))
+                .description(Some("How long a client waits before reconnecting, in ms.")),
+        )
+        .into()
+}
+
 fn event_stream(status_204: bool) -> Vec<Success> {
     let mut ok = vec![Success::new(200, event_stream_description())
-        .content("text/event-stream", text_content())
+        .content(
+            "text/event-stream",
+            Content::new(Some(schema_ref("ServerSentEvent"))),
+        )
         .header("Cache-Control", "`no-cache`")];
     if status_204 {
         ok.push(Success::new(
@@ -592,6 +645,7 @@ pub fn document() -> OpenApi {
     for (name, schema) in EventName::payload_schemas() {
         schemas.push((name.to_owned(), schema));
     }
+    schemas.push(("ServerSentEvent".into(), server_sent_event().into()));
     let mut seen = std::collections::HashSet::new();
     schemas.retain(|(name, _)| seen.insert(name.clone()));
     schemas.sort_by(|a, b| a.0.cmp(&b.0));
@@ -671,7 +725,11 @@ mod tests {
             assert!(description.contains(&format!("`{}`", name.as_str())));
             assert!(doc["components"]["schemas"][name.payload_type()].is_object());
         }
-        assert!(sse["content"]["text/event-stream"].is_object());
+        // Each event, as 3.1 tools read an event stream's schema (Schemathesis checks it).
+        assert_eq!(
+            sse["content"]["text/event-stream"]["schema"]["$ref"],
+            "#/components/schemas/ServerSentEvent"
+        );
         // Every status an operation lists has a body schema or none by design (204, SSE text).
         for (path, item) in doc["paths"].as_object().unwrap() {
             for (method, op) in item.as_object().unwrap() {
