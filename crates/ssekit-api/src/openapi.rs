@@ -31,7 +31,8 @@ use utoipa::openapi::{
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ErrorBody, ErrorCode};
-use crate::request::{GenerationRequest, PublishRequest};
+use crate::publish::PublishRequest;
+use crate::request::GenerationRequest;
 use crate::response::{
     Cancelled, GenerationCreated, GenerationSnapshot, Health, Published, StreamCreated,
 };
