@@ -14,7 +14,7 @@
 
 use std::collections::BTreeMap;
 
-use ssekit_events::{EventName, APP_NAME_RULE};
+use ssekit_events::{EventName, APP_NAME_PATTERN, APP_NAME_RULE, MAX_APP_NAME};
 use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::path::{
     HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn, PathItem,
@@ -226,9 +226,67 @@ fn codes(lists: &[&[ErrorCode]]) -> Vec<ErrorCode> {
     out
 }
 
+/// One event of a stream as an SSE parser yields it (`event`, `data`, `id`, and `retry` on the
+/// first): one alternative per event of the vocabulary, its `data` the JSON of its payload's
+/// schema, and one for application events.
+fn server_sent_event() -> Schema {
+    let frame = |event: ObjectBuilder, data: String| {
+        ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .property("event", event)
+            .property(
+                "data",
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .content_media_type("application/json")
+                    .description(Some(data)),
+            )
+            .property(
+                "id",
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .description(Some("`{streamId}:{seq}`")),
+            )
+            .property(
+                "retry",
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .description(Some("The reconnection delay, ms (the first event only).")),
+            )
+            .required("event")
+            .required("data")
+            .required("id")
+    };
+    let mut events = utoipa::openapi::schema::OneOfBuilder::new().description(Some(
+        "One event of a stream: an event of the vocabulary, or an application event.",
+    ));
+    for name in EventName::ALL {
+        events = events.item(frame(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some([name.as_str()])),
+            format!(
+                "The payload as JSON, of schema `#/components/schemas/{}`.",
+                name.payload_type()
+            ),
+        ));
+    }
+    events = events.item(frame(
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some(APP_NAME_PATTERN))
+            .max_length(Some(MAX_APP_NAME)),
+        "Any JSON value.".to_owned(),
+    ));
+    events.into()
+}
+
 fn event_stream(status_204: bool) -> Vec<Success> {
     let mut ok = vec![Success::new(200, event_stream_description())
-        .content("text/event-stream", text_content())
+        .content(
+            "text/event-stream",
+            Content::new(Some(schema_ref("ServerSentEvent"))),
+        )
         .header("Cache-Control", "`no-cache`")];
     if status_204 {
         ok.push(Success::new(
@@ -593,6 +651,7 @@ pub fn document() -> OpenApi {
     for (name, schema) in EventName::payload_schemas() {
         schemas.push((name.to_owned(), schema));
     }
+    schemas.push(("ServerSentEvent".to_owned(), server_sent_event().into()));
     let mut seen = std::collections::HashSet::new();
     schemas.retain(|(name, _)| seen.insert(name.clone()));
     schemas.sort_by(|a, b| a.0.cmp(&b.0));
