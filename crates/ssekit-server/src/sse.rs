@@ -8,11 +8,10 @@ use axum::http::{header, HeaderValue, StatusCode, Version};
 use axum::response::{IntoResponse, Response};
 use bytes::{Bytes, BytesMut};
 use ssekit_events::EventId;
-use tokio::sync::broadcast;
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
 use crate::error::ApiError;
-use crate::store::{Appended, StoredEvent};
+use crate::store::{Appended, Live, StoredEvent};
 use crate::AppState;
 
 /// Most events read from the store per page while catching up.
@@ -85,19 +84,6 @@ pub async fn subscribe(
     Ok(res)
 }
 
-/// Frees the stream's live tail when its last subscriber leaves. Declared before the receiver,
-/// so it is dropped after it.
-struct Release {
-    state: AppState,
-    id: String,
-}
-
-impl Drop for Release {
-    fn drop(&mut self) {
-        self.state.store.release(&self.id);
-    }
-}
-
 /// Joins a page of frames into one chunk: one write for the whole page. Not a [`Burst`]: a page's
 /// size is known before copying, so replay allocates once, exactly.
 fn join(page: &[Arc<StoredEvent>]) -> Bytes {
@@ -137,7 +123,7 @@ type Rest = (Appended, usize);
 /// empty or the stream ends. Leaves an unsent remainder in `rest`.
 fn fill(
     burst: &mut Burst,
-    live: &mut broadcast::Receiver<Appended>,
+    live: &mut Live,
     last: &mut u64,
     rest: &mut Option<Rest>,
     mut received: Result<Appended, RecvError>,
@@ -232,7 +218,6 @@ impl Subscription {
             after: mut last,
         } = self;
         async_stream::stream! {
-            let _release = Release { state: state.clone(), id: id.clone() };
             // Subscribe before reading the history: an event appended in between is then in one of
             // the two (or both, and skipped by position), never in neither.
             let mut live = state.store.subscribe(&id);

@@ -13,11 +13,10 @@ use std::sync::{mpsc, Arc, Mutex};
 use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension};
 use ssekit_events::{Event, EventKind, StreamStatus};
-use tokio::sync::{broadcast, oneshot};
+use tokio::sync::oneshot;
 
 use super::{
-    now_ms, Appended, Batch, Hub, Store, StoreError, StoredEvent, StreamKind, StreamMeta,
-    TOMBSTONE_MS,
+    now_ms, Batch, Hub, Live, Store, StoreError, StoredEvent, StreamKind, StreamMeta, TOMBSTONE_MS,
 };
 
 /// Most requests committed in one transaction.
@@ -341,12 +340,8 @@ impl Store for SqliteStore {
         .await
     }
 
-    fn subscribe(&self, id: &str) -> broadcast::Receiver<Appended> {
+    fn subscribe(&self, id: &str) -> Live {
         self.hub.subscribe(id)
-    }
-
-    fn release(&self, id: &str) {
-        self.hub.release(id)
     }
 
     async fn running(&self) -> Result<Vec<StreamMeta>, StoreError> {
