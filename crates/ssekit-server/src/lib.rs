@@ -214,9 +214,9 @@ pub fn open_store(config: &Config) -> Result<Arc<dyn Store>, store::StoreError> 
 }
 
 /// Connections the kernel completes and queues for `accept` before it drops new ones. tokio's
-/// `TcpListener::bind` asks for 128: 200 browsers reconnecting at once then lose SYNs, and each
-/// lost SYN is retried a whole second later — 3,000 subscribers took 6.3 s to connect, with 687
-/// SYNs dropped. (Linux caps the value at `net.core.somaxconn`, 4096 by default.)
+/// `TcpListener::bind` asks for 128: a crowd of browsers reconnecting at once then loses SYNs,
+/// and each lost SYN is retried a whole second later (BENCHMARKS.md, "A deep accept queue").
+/// (Linux caps the value at `net.core.somaxconn`, 4096 by default.)
 const BACKLOG: u32 = 4096;
 
 /// Listens on the first of `addr`'s addresses that binds, with a deep accept queue: after a

@@ -19,9 +19,10 @@ pub const PAGE: usize = 1024;
 /// A page ends once its frames reach this many bytes. A page is joined into one write, and a
 /// subscriber that stops reading holds that write (and nothing else of the history) until the
 /// stall timeout: this, or one event when an event is larger, is all a stalled subscriber pins.
-/// 1,024 events of 8 KB made an 8 MB page, held twice (rows and joined copy) per subscriber.
-/// 128 KiB, as the Worker's pages: 1,024 small events still fit one page (64 KiB halved them,
-/// and replay paid for the extra reads).
+/// Bounded by [`PAGE`] alone, a page of large events pinned megabytes per subscriber, twice (its
+/// rows and their joined copy). The Worker's bound too, and large enough that a page of small
+/// events is still cut by [`PAGE`], so replay takes no more reads (BENCHMARKS.md,
+/// "Hostile-client bounds").
 pub const PAGE_BYTES: usize = 128 * 1024;
 use ssekit_api::KEEPALIVE;
 

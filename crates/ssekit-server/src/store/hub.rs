@@ -5,9 +5,9 @@
 //! queue of its own. One that falls more than the ring's capacity behind is told so (`Lagged`) and
 //! reads what it missed from the store, on the same connection.
 //!
-//! An entry per append rather than per event keeps the ring small: a ring slot costs about 40
-//! bytes whether it is used or not, and a ring of 1,280 events (rounded up to 2,048 slots) made
-//! each stream with a subscriber 80 KB — 160 MB for 2,000 concurrent generations.
+//! An entry per append rather than per event keeps the ring small: a ring slot costs its size
+//! whether it is used or not, in every stream with a subscriber, and an append is often a batch
+//! (BENCHMARKS.md, "The live ring holds appends, not events").
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
