@@ -106,7 +106,7 @@ pub fn find_token(
     if !reads {
         return None;
     }
-    if let Some(token) = crate::query_param(query, QUERY_PARAM) {
+    if let Some(token) = crate::request::query_param(query, QUERY_PARAM) {
         return presented(Source::Query, &token);
     }
     let cookie = cookie?
@@ -558,10 +558,10 @@ fn jwks(text: &[u8]) -> Result<Vec<Key>, InvalidAuth> {
 
 /// Checks that a stream a JWT may publish to takes published events at all: a generation is
 /// written by its pipeline alone, whatever a token's `publish` pattern matches (`403 forbidden`).
-pub fn check_publishable(meta: &crate::StreamMeta) -> Result<(), ApiError> {
+pub fn check_publishable(meta: &crate::stream::StreamMeta) -> Result<(), ApiError> {
     match meta.kind {
-        crate::StreamKind::Published => Ok(()),
-        crate::StreamKind::Generation => Err(ApiError::new(
+        crate::stream::StreamKind::Published => Ok(()),
+        crate::stream::StreamKind::Generation => Err(ApiError::new(
             ErrorCode::Forbidden,
             "a generation is written by its pipeline alone; publish to a stream made with POST /v1/streams",
         )),

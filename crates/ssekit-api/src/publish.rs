@@ -1,11 +1,48 @@
 //! The publish API's body: `{event, data}` or `{events: [{event, data}, …]}`, checked and
 //! sanitized, and the publish token check.
 
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use ssekit_events::Event;
+use ts_rs::TS;
+use utoipa::ToSchema;
 
+use crate::error::{ApiError, ErrorCode};
+use crate::request::parse_json;
 use crate::response::StreamCreated;
-use crate::{parse_json, sanitize, ApiError, ErrorCode, StreamKind, StreamMeta};
+use crate::sanitize;
+use crate::stream::{StreamKind, StreamMeta};
+
+/// One event as a publisher sends it: a name of the vocabulary, or an application event's
+/// (`namespace.name`), and its data (checked against the vocabulary's payload for built-in
+/// events; any JSON value for application events; missing is `null`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
+#[ts(export)]
+pub struct PublishEvent {
+    /// The event's name.
+    #[schema(max_length = 64, example = "block-content")]
+    pub event: String,
+    /// The event's data.
+    #[serde(default)]
+    #[ts(type = "unknown")]
+    pub data: Value,
+}
+
+/// The body of `POST /v1/streams/{id}/events`: one event, or a batch of at most 256 (a
+/// terminal event only last). The server reads it with `publish_events`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
+#[serde(untagged)]
+#[ts(export)]
+pub enum PublishRequest {
+    /// `{"events": [{event, data}, …]}`
+    Batch {
+        /// The events, in order.
+        #[schema(min_items = 1, max_items = 256)]
+        events: Vec<PublishEvent>,
+    },
+    /// `{event, data}`
+    One(PublishEvent),
+}
 
 /// Most events one request (or one append) may carry.
 pub const MAX_BATCH: usize = 256;
@@ -103,7 +140,7 @@ fn same(a: &[u8], b: &[u8]) -> bool {
 /// `POST /v1/streams`: checks the body (empty, or a JSON object) and makes the new stream's
 /// record and the `201` answer, from a fresh id and publish token (see [`format_id`]).
 ///
-/// [`format_id`]: crate::format_id
+/// [`format_id`]: crate::stream::format_id
 ///
 /// ```
 /// let (meta, answer) = ssekit_api::create_stream(b"{}", "str_1".into(), "pub_1".into(), 0).unwrap();

@@ -7,7 +7,8 @@ use ssekit_events::EventId;
 use ts_rs::TS;
 use utoipa::{IntoParams, ToSchema};
 
-use crate::{ApiError, ErrorCode, StreamMeta};
+use crate::error::{ApiError, ErrorCode};
+use crate::stream::StreamMeta;
 
 /// Longest topic, in characters.
 pub const MAX_TOPIC: usize = 500;
@@ -86,37 +87,6 @@ impl GenerationInfo {
     pub fn of(meta: &StreamMeta) -> Self {
         serde_json::from_value(meta.info.clone()).unwrap_or_default()
     }
-}
-
-/// One event as a publisher sends it: a name of the vocabulary, or an application event's
-/// (`namespace.name`), and its data (checked against the vocabulary's payload for built-in
-/// events; any JSON value for application events; missing is `null`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
-#[ts(export)]
-pub struct PublishEvent {
-    /// The event's name.
-    #[schema(max_length = 64, example = "block-content")]
-    pub event: String,
-    /// The event's data.
-    #[serde(default)]
-    #[ts(type = "unknown")]
-    pub data: Value,
-}
-
-/// The body of `POST /v1/streams/{id}/events`: one event, or a batch of at most 256 (a
-/// terminal event only last). The server reads it with `publish_events`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
-#[serde(untagged)]
-#[ts(export)]
-pub enum PublishRequest {
-    /// `{"events": [{event, data}, …]}`
-    Batch {
-        /// The events, in order.
-        #[schema(min_items = 1, max_items = 256)]
-        events: Vec<PublishEvent>,
-    },
-    /// `{event, data}`
-    One(PublishEvent),
 }
 
 /// Parses JSON: `400` when it is not JSON, `422` when it is JSON of the wrong shape.

@@ -11,7 +11,7 @@ use ssekit_events::{BlockSnapshot, Snapshot, StreamStatus};
 use ts_rs::TS;
 use utoipa::ToSchema;
 
-use crate::{StreamKind, StreamMeta};
+use crate::stream::{StreamKind, StreamMeta};
 
 /// Where a stream's events are read.
 pub fn events_url(id: &str) -> String {

@@ -1,12 +1,12 @@
-//! A stream's metadata, and the answers built from it: the snapshot, the document, the images.
+//! What a stream is: its kind and metadata, its id, and the headers and keep-alive of its
+//! event stream.
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
-use ssekit_events::{Snapshot, StreamStatus};
+use ssekit_events::StreamStatus;
 use ts_rs::TS;
 use utoipa::ToSchema;
 
-use crate::{ApiError, ErrorCode};
+use crate::error::ApiError;
 
 /// What kind of stream: one the server runs a pipeline for, or one an outside backend publishes to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
@@ -115,32 +115,17 @@ pub fn format_id(prefix: &str, random: &[u8]) -> String {
     id
 }
 
-/// The HTML of the document saved at `persist-complete` (`404 not_persisted` before it).
-pub fn document_html(meta: &StreamMeta, snap: &Snapshot) -> Result<String, ApiError> {
-    if snap.document_url.is_none() {
-        return Err(ApiError::new(
-            ErrorCode::NotPersisted,
-            "the document has not been saved yet",
-        ));
-    }
-    let topic = meta
-        .info
-        .get("topic")
-        .and_then(Value::as_str)
-        .unwrap_or("Untitled");
-    Ok(ssekit_demo::document_html(topic, snap))
-}
+/// The response headers of every event stream, besides CORS. No `Connection`: only an HTTP/1.1
+/// response may say `keep-alive` (an HTTP/1.0 stream ends by closing the connection), so each
+/// front end adds it by the request's version; the Worker's runtime manages it alone.
+pub const STREAM_HEADERS: &[(&str, &str)] = &[
+    ("content-type", "text/event-stream"),
+    ("cache-control", "no-cache"),
+    // nginx (and proxies that follow it) would otherwise buffer the whole response.
+    ("x-accel-buffering", "no"),
+];
 
-/// The SVG of image `name` (`img-{i}.svg`) of a demo generation (`404` when it has none).
-pub fn image_svg(meta: &StreamMeta, name: &str) -> Result<String, ApiError> {
-    let none = || ApiError::not_found("no such image");
-    if meta.kind != StreamKind::Generation {
-        return Err(none());
-    }
-    let info = crate::GenerationInfo::of(meta);
-    if info.pipeline != "demo" {
-        return Err(none());
-    }
-    let index = ssekit_demo::image_index(name, info.blocks).ok_or_else(none)?;
-    Ok(ssekit_demo::image_svg(&info.topic, index))
-}
+/// The keep-alive comment: proxies see bytes and keep the connection open. No blank line
+/// follows it: once a stream has sent an id, httpx-sse yields an empty-data event for every
+/// blank line (see `ssekit_protocol::encode_comment`).
+pub const KEEPALIVE: &[u8] = b": keep-alive\n";
