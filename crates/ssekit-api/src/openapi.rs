@@ -647,7 +647,13 @@ pub fn document() -> OpenApi {
     add::<Cancelled>(&mut schemas);
     add::<GenerationSnapshot>(&mut schemas);
     add::<Health>(&mut schemas);
-    add::<EventName>(&mut schemas);
+    // Built from the wire names: utoipa's derive cannot see the renames the vocabulary's macro
+    // generates, and would list the Rust variant names.
+    let names = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .description(Some("The name of an event of the vocabulary."))
+        .enum_values(Some(EventName::ALL.iter().map(|name| name.as_str())));
+    schemas.push(("EventName".to_owned(), Schema::from(names).into()));
     for (name, schema) in EventName::payload_schemas() {
         schemas.push((name.to_owned(), schema));
     }
