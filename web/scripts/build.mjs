@@ -1,7 +1,10 @@
-// Builds web/dist (embedded in the ssekit binary) and, with --tests, the unit tests into build/.
+// Builds web/dist (embedded in the ssekit binary, and the npm package: the bundle and its type
+// declarations, dist/ssekit.d.ts) and, with --tests, the unit tests into build/ (then the
+// declarations, which take a full type-check, are left as they are).
 // Licence comments (DOMPurify's) are kept, at the end of each bundle.
+import { generateDtsBundle } from "dts-bundle-generator";
 import { build } from "esbuild";
-import { copyFile, mkdir, readdir, rm } from "node:fs/promises";
+import { copyFile, mkdir, readdir, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -13,6 +16,15 @@ await build({ ...common, entryPoints: [join(root, "src/index.ts")], outfile: joi
 await build({ ...common, entryPoints: [join(root, "demo/demo.ts")], outfile: join(root, "dist/demo.js") });
 await copyFile(join(root, "src/ssekit.css"), join(root, "dist/ssekit.css"));
 await copyFile(join(root, "demo/index.html"), join(root, "dist/index.html"));
+
+if (!process.argv.includes("--tests")) {
+  // One file beside the bundle, so an app that installs the package gets its types without
+  // resolving our source layout (the generated vocabulary types included).
+  const [dts] = generateDtsBundle([{ filePath: join(root, "src/index.ts"), output: { noBanner: true } }], {
+    preferredConfigPath: join(root, "tsconfig.json"),
+  });
+  await writeFile(join(root, "dist/ssekit.d.ts"), dts);
+}
 
 if (process.argv.includes("--tests")) {
   const out = join(root, "build/unit");
