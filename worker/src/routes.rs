@@ -14,6 +14,7 @@
 
 use serde_json::json;
 use ssekit_api::auth::{self, Action, Auth};
+use ssekit_api::routes::Route;
 use ssekit_api::{ApiError, GenerationSpec, StreamKind, StreamMeta};
 use ssekit_demo::page;
 use worker::{Env, Headers, Method, Request, RequestInit, Response, Result};
@@ -39,7 +40,11 @@ const PIPELINES: &[&str] = &["demo"];
 pub async fn handle(req: Request, env: Env) -> Result<Response> {
     let config = Config::from_env(&env);
     let origin = req.headers().get("origin")?;
-    if req.method() == Method::Options && req.headers().has("access-control-request-method")? {
+    let preflight = ssekit_api::cors::is_preflight(
+        &method(&req),
+        req.headers().has("access-control-request-method")?,
+    );
+    if preflight {
         return respond::preflight(&config, origin.as_deref());
     }
     let res = match auth_unusable(&req, &config) {
@@ -136,21 +141,16 @@ fn add_subscribe_token(config: &Config, answer: &mut serde_json::Value, id: &str
     }
 }
 
-fn method_not_allowed() -> ApiError {
-    ApiError::new(
-        http::StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
-        "this route does not take that method",
-    )
+/// The request's method as sent: `worker::Method` reads an unknown one (`PROPFIND`) as `GET`.
+fn method(req: &Request) -> http::Method {
+    http::Method::from_bytes(req.inner().method().as_bytes()).unwrap_or(http::Method::GET)
 }
 
+/// Dispatches on the shared route table (`ssekit_api::routes`), which answers unknown paths
+/// (404) and methods (405) and decodes the path's parameters.
 async fn route(mut req: Request, env: &Env, config: &Config) -> Answer {
-    let path = req.path();
-    let method = req.method();
-    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-    let get = method == Method::Get || method == Method::Head;
-    match segments.as_slice() {
-        [""] if get => {
+    match Route::recognize(&method(&req), &req.path())? {
+        Route::Index => {
             let res = respond::typed(
                 "text/html; charset=utf-8",
                 page::index(&config.demo_api_origins).as_bytes().to_vec(),
@@ -161,13 +161,14 @@ async fn route(mut req: Request, env: &Env, config: &Config) -> Answer {
                 .map_err(internal)?;
             Ok(res)
         }
-        ["assets", file] if get => {
-            let file = ssekit_api::path_segment(file).ok_or_else(ApiError::unknown_asset)?;
+        Route::Asset { file } => {
             let (content_type, body) = page::asset(&file).ok_or_else(ApiError::unknown_asset)?;
             respond::typed(content_type, body.to_vec(), "no-cache")
         }
-        ["healthz"] if get => respond::json(200, &json!({ "status": "ok" })),
-        ["v1", "generations"] if method == Method::Post => {
+        Route::Health => respond::json(200, &json!({ "status": "ok" })),
+        // The runtime's own analytics stand in for Prometheus here.
+        Route::Metrics => Err(ApiError::not_found("no such route")),
+        Route::CreateGeneration => {
             authorize(&req, config, Action::Create)?;
             let body =
                 respond::read_body(&mut req, config.max_body, config.body_timeout_ms).await?;
@@ -181,7 +182,7 @@ async fn route(mut req: Request, env: &Env, config: &Config) -> Answer {
                 .map_err(internal)?;
             Ok(res)
         }
-        ["v1", "generate"] if get => {
+        Route::Generate => {
             let url = req.url().map_err(internal)?;
             let query = url.query().unwrap_or("");
             // The resume position says which it is: a read of the stream it names, or a start.
@@ -198,59 +199,46 @@ async fn route(mut req: Request, env: &Env, config: &Config) -> Answer {
             };
             events(env, &id, last.as_ref()).await
         }
-        ["v1", "generations", id] if get => {
-            let id = ssekit_api::stream_id_in_path(id)?;
+        Route::Snapshot { id } => {
+            ssekit_api::stream_id(&id)?;
             authorize(&req, config, Action::Subscribe(&id))?;
             object(env, &id, Method::Get, "snapshot", None).await
         }
-        ["v1", "generations", id] if method == Method::Delete => {
-            let id = ssekit_api::stream_id_in_path(id)?;
+        Route::Cancel { id } => {
+            ssekit_api::stream_id(&id)?;
             authorize(&req, config, Action::Cancel(&id))?;
             object(env, &id, Method::Post, "cancel", None).await
         }
-        ["v1", "generations", id, "events"] | ["v1", "streams", id, "events"] if get => {
+        Route::GenerationEvents { id } | Route::StreamEvents { id } => {
             let url = req.url().map_err(internal)?;
             // As on the native server: a malformed resume position (400), an id that cannot be
             // one (404), then the token.
             let last = last_event_id(&req, url.query().unwrap_or(""))?;
-            let id = ssekit_api::stream_id_in_path(id)?;
+            ssekit_api::stream_id(&id)?;
             authorize(&req, config, Action::Subscribe(&id))?;
             events(env, &id, last.as_ref()).await
         }
-        ["v1", "generations", id, "images", image] if get => {
-            let id = ssekit_api::stream_id_in_path(id)?;
+        Route::Image { id, image } => {
+            ssekit_api::stream_id(&id)?;
             authorize(&req, config, Action::Subscribe(&id))?;
-            // Decoded once like the id (not UTF-8: no image has that name, the object's 404),
-            // sent on encoded and decoded by the object.
-            let image = ssekit_api::path_segment(image).unwrap_or_default();
+            // Sent on encoded and decoded by the object.
             let action = format!("image/{}", urlencode(&image));
             object(env, &id, Method::Get, &action, None).await
         }
-        ["v1", "generations", id, "document"] if get => {
-            let id = ssekit_api::stream_id_in_path(id)?;
+        Route::Document { id } => {
+            ssekit_api::stream_id(&id)?;
             authorize(&req, config, Action::Subscribe(&id))?;
             object(env, &id, Method::Get, "document", None).await
         }
-        ["v1", "streams"] if method == Method::Post => {
+        Route::CreateStream => {
             authorize(&req, config, Action::Create)?;
             create_stream(&mut req, env, config).await
         }
-        ["v1", "streams", id, "events"] if method == Method::Post => {
-            let id = ssekit_api::stream_id_in_path(id)?;
+        Route::Publish { id } => {
+            ssekit_api::stream_id(&id)?;
             let how = publish_auth(&req, config, &id)?;
             object(env, &id, Method::Post, "publish", Some((req, how))).await
         }
-        [""]
-        | ["assets", _]
-        | ["healthz"]
-        | ["v1", "generations"]
-        | ["v1", "generate"]
-        | ["v1", "generations", _]
-        | ["v1", "generations", _, "events" | "document"]
-        | ["v1", "generations", _, "images", _]
-        | ["v1", "streams"]
-        | ["v1", "streams", _, "events"] => Err(method_not_allowed()),
-        _ => Err(ApiError::not_found("no such route")),
     }
 }
 

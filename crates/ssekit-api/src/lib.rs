@@ -14,9 +14,11 @@
 #![deny(missing_docs)]
 
 pub mod auth;
+pub mod cors;
 mod error;
 mod publish;
 mod request;
+pub mod routes;
 pub mod sanitize;
 mod stream;
 
