@@ -19,6 +19,7 @@ use ssekit_api::{ApiError, GenerationSpec, StreamKind, StreamMeta};
 use ssekit_demo::page;
 use worker::{Env, Headers, Method, Request, RequestInit, Response, Result};
 
+use crate::call::Call;
 use crate::config::Config;
 use crate::respond::{self, internal, Answer};
 use crate::stream::now_ms;
@@ -202,12 +203,12 @@ async fn route(mut req: Request, env: &Env, config: &Config) -> Answer {
         Route::Snapshot { id } => {
             ssekit_api::stream_id(&id)?;
             authorize(&req, config, Action::Subscribe(&id))?;
-            object(env, &id, Method::Get, "snapshot", None).await
+            object(env, &id, Call::Snapshot, None).await
         }
         Route::Cancel { id } => {
             ssekit_api::stream_id(&id)?;
             authorize(&req, config, Action::Cancel(&id))?;
-            object(env, &id, Method::Post, "cancel", None).await
+            object(env, &id, Call::Cancel, None).await
         }
         Route::GenerationEvents { id } | Route::StreamEvents { id } => {
             let url = req.url().map_err(internal)?;
@@ -221,14 +222,12 @@ async fn route(mut req: Request, env: &Env, config: &Config) -> Answer {
         Route::Image { id, image } => {
             ssekit_api::stream_id(&id)?;
             authorize(&req, config, Action::Subscribe(&id))?;
-            // Sent on encoded and decoded by the object.
-            let action = format!("image/{}", urlencode(&image));
-            object(env, &id, Method::Get, &action, None).await
+            object(env, &id, Call::Image(image), None).await
         }
         Route::Document { id } => {
             ssekit_api::stream_id(&id)?;
             authorize(&req, config, Action::Subscribe(&id))?;
-            object(env, &id, Method::Get, "document", None).await
+            object(env, &id, Call::Document, None).await
         }
         Route::CreateStream => {
             authorize(&req, config, Action::Create)?;
@@ -237,7 +236,7 @@ async fn route(mut req: Request, env: &Env, config: &Config) -> Answer {
         Route::Publish { id } => {
             ssekit_api::stream_id(&id)?;
             let how = publish_auth(&req, config, &id)?;
-            object(env, &id, Method::Post, "publish", Some((req, how))).await
+            object(env, &id, Call::Publish, Some((req, how))).await
         }
     }
 }
@@ -268,8 +267,9 @@ async fn start(env: &Env, spec: &GenerationSpec) -> std::result::Result<String, 
 async fn init(env: &Env, meta: &StreamMeta) -> std::result::Result<(), ApiError> {
     let body = serde_json::to_string(meta).map_err(|e| ApiError::invalid(e.to_string()))?;
     let mut req = RequestInit::new();
-    req.with_method(Method::Post).with_body(Some(body.into()));
-    let res = call(env, &meta.id, "init", &req).await?;
+    req.with_method(Call::Init.method())
+        .with_body(Some(body.into()));
+    let res = send(env, &meta.id, &Call::Init, &req).await?;
     if res.status_code() == 201 {
         Ok(())
     } else {
@@ -287,29 +287,15 @@ async fn create_stream(req: &mut Request, env: &Env, config: &Config) -> Answer 
 }
 
 async fn events(env: &Env, id: &str, after: Option<&ssekit_events::EventId>) -> Answer {
-    let action = match after {
-        Some(eid) => format!("events?after={}", urlencode(&eid.to_string())),
-        None => "events".into(),
-    };
-    object(env, id, Method::Get, &action, None).await
+    object(env, id, Call::Events(after.cloned()), None).await
 }
 
-fn urlencode(s: &str) -> String {
-    form_urlencoded::byte_serialize(s.as_bytes()).collect()
-}
-
-/// Hands a request to the object of stream `id` (checked: see [`ssekit_api::stream_id_in_path`]).
+/// Hands a request to the object of stream `id` (checked: see [`ssekit_api::stream_id`]).
 /// A forwarded request keeps its headers and body (the publish API reads them there), but never
 /// a client's [`PUBLISH_AUTH`]: that one is the Worker's, set to `how` when given.
-async fn object(
-    env: &Env,
-    id: &str,
-    method: Method,
-    action: &str,
-    req: Option<(Request, Option<&str>)>,
-) -> Answer {
+async fn object(env: &Env, id: &str, call: Call, req: Option<(Request, Option<&str>)>) -> Answer {
     let mut init = RequestInit::new();
-    init.with_method(method);
+    init.with_method(call.method());
     if let Some((req, how)) = req {
         let headers = Headers::new();
         for (name, value) in req.headers().entries() {
@@ -323,13 +309,12 @@ async fn object(
         init.with_headers(headers);
         init.with_body(req.inner().body().map(Into::into));
     }
-    call(env, id, action, &init).await
+    send(env, id, &call, &init).await
 }
 
-async fn call(env: &Env, id: &str, action: &str, init: &RequestInit) -> Answer {
+async fn send(env: &Env, id: &str, call: &Call, init: &RequestInit) -> Answer {
     let namespace = env.durable_object("STREAMS").map_err(internal)?;
     let stub = namespace.get_by_name(id).map_err(internal)?;
-    let req =
-        Request::new_with_init(&format!("https://stream/{id}/{action}"), init).map_err(internal)?;
+    let req = Request::new_with_init(&call.url(id), init).map_err(internal)?;
     stub.fetch_with_request(req).await.map_err(internal)
 }
