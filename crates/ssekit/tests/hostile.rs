@@ -1157,3 +1157,69 @@ async fn one_cors_policy_on_every_front_end() {
     }
     still_healthy(&server, &id, 3).await;
 }
+
+/// The route table (`ssekit_api::routes`) is what every front end answers: each row, with its
+/// method, reaches a route (not the unknown-path answer, nor 405) by the fast path and by hyper
+/// alike; any other method is 405; a `GET` row answers `HEAD` with the `GET`'s status.
+#[tokio::test]
+async fn every_row_of_the_route_table_is_answered_by_every_front_end() {
+    use ssekit_api::routes::Endpoint;
+    let server = server(&[]);
+    let id = control_stream(&server, 2, true).await;
+    let unknown = exchange(
+        &server,
+        b"GET /no/such/route HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    assert_eq!(unknown.status, 404);
+    for &endpoint in Endpoint::ALL {
+        let path = endpoint
+            .path()
+            .replace("{id}", &id)
+            .replace("{file}", "no-such-file")
+            .replace("{image}", "img-1.svg");
+        let what = format!("{} {path}", endpoint.method());
+        // An empty body where one is taken: the route refuses it, after routing.
+        let request = format!("{what} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n");
+        let (fast, hyper) = both_paths(&server, request.as_bytes()).await;
+        if fast.status < 300 && fast.header("content-type") != Some("text/event-stream") {
+            // A creation makes a new id each time; the metrics count this very connection.
+            let head = |r: &Response| (r.status, r.header("content-type").map(str::to_owned));
+            assert_eq!(head(&fast), head(&hyper), "{what}");
+        } else {
+            assert_same(&fast, &hyper, &what);
+        }
+        if worker_target() && endpoint == Endpoint::Metrics {
+            // The Worker has no Prometheus text: Cloudflare's analytics stand in.
+            assert_eq!(fast.body, unknown.body, "{what}");
+            continue;
+        }
+        assert_ne!(fast.status, 405, "{what}");
+        assert!(
+            fast.status != 404 || fast.body != unknown.body,
+            "{what} reached no route"
+        );
+
+        let other = if endpoint.method() == "PUT" {
+            "PATCH"
+        } else {
+            "PUT"
+        };
+        let request = format!("{other} {path} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n");
+        let (fast_other, hyper_other) = both_paths(&server, request.as_bytes()).await;
+        for r in [&fast_other, &hyper_other] {
+            assert_eq!(
+                (r.status, r.error_code().as_str()),
+                (405, "method_not_allowed"),
+                "{other} {path}"
+            );
+        }
+
+        if endpoint.method() == "GET" {
+            let head = format!("HEAD {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+            let head = exchange(&server, head.as_bytes()).await;
+            assert_eq!(head.status, fast.status, "HEAD {path}");
+            assert!(head.body.is_empty(), "HEAD {path}");
+        }
+    }
+}
