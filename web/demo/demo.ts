@@ -2,7 +2,9 @@
 import {
   Backoff,
   allowedApiBase,
+  apiResolver,
   safeUrl,
+  tokenOf,
   EVENT_NAMES,
   GenerationState,
   connect,
@@ -28,7 +30,9 @@ const apiRefused =
   allowedApi === null
     ? "This page follows streams only from its own origin or the API origins its server allows; the link's api is neither."
     : null;
-const resolve = (url: string) => new URL(url, api || location.href).toString();
+// With auth on, a stream's images and document are fetched with its token in `?token=` (an
+// <img> cannot send a header); only URLs of the API itself get it.
+const resolve = (url: string) => apiResolver(api, state.token)(url);
 const retryBase = Number(params.get("retryBase")) || 0;
 const backoff = retryBase > 0 ? new Backoff({ baseMs: retryBase, maxMs: retryBase * 10 }) : undefined;
 
@@ -39,10 +43,78 @@ const list = $("#blocks-list");
 const banner = $("#banner");
 const startButton = $<HTMLButtonElement>("#start");
 const stopButton = $<HTMLButtonElement>("#stop");
+const tokenField = $("#token-field");
+const tokenInput = $<HTMLInputElement>("#token");
+
+// The page's token, for a server with auth on: a JWT with the `create` right, sent as
+// `Authorization: Bearer` when starting (and stopping) a generation. It comes from the link
+// (`/?token=…`, then taken out of the address bar so it is not shared by copy-paste) or the token
+// field, and is kept in sessionStorage for this tab and this API only. Without auth there is
+// none and the page works as it always did.
+const TOKEN_KEY = `ssekit-token ${api || location.origin}`;
+
+function savedToken(): string | null {
+  try {
+    return sessionStorage.getItem(TOKEN_KEY);
+  } catch {
+    return null;
+  }
+}
+
+function saveToken(token: string | null) {
+  try {
+    if (token) sessionStorage.setItem(TOKEN_KEY, token);
+    else sessionStorage.removeItem(TOKEN_KEY);
+  } catch {
+    // storage disabled: the token lives on in memory
+  }
+}
+
+let pageToken = savedToken();
+if (params.has("token")) {
+  pageToken = params.get("token")?.trim() || null;
+  saveToken(pageToken);
+  params.delete("token");
+  const clean = new URL(location.href);
+  clean.searchParams.delete("token");
+  history.replaceState(history.state, "", clean.pathname + clean.search + clean.hash);
+}
+
+function showTokenField() {
+  tokenInput.value = pageToken ?? "";
+  tokenField.hidden = false;
+}
+if (pageToken) showTokenField();
+
+/** The page token as the field now says (an emptied field forgets it). */
+function currentToken(): string | null {
+  if (!tokenField.hidden) {
+    const typed = tokenInput.value.trim() || null;
+    if (typed !== pageToken) saveToken((pageToken = typed));
+  }
+  return pageToken;
+}
+
+function bearer(token: string | null): Record<string, string> {
+  return token ? { authorization: `Bearer ${token}` } : {};
+}
+
+type ApiError = { error?: { code?: string; message?: string } };
+
+/** A 401/403's JSON error as the page says it. */
+function refusal(res: Response, body: ApiError, what: string): string {
+  const reason = body.error?.message ?? `status ${res.status}`;
+  const code = body.error?.code ? ` [${body.error.code}]` : "";
+  return res.status === 401
+    ? `The server needs a valid token to ${what}: ${reason}${code}. Enter one below.`
+    : `The token does not allow this page to ${what}: ${reason}${code}.`;
+}
 
 let state = new GenerationState();
 let conn: Connection | null = null;
 let stage = "Idle";
+/** A message kept on the banner while the generation runs (e.g. why Stop was refused). */
+let notice: string | null = null;
 let ticker: ReturnType<typeof setInterval> | null = null;
 
 function setBanner(kind: "error" | "info" | null, text = "", link?: { href: string; label: string }) {
@@ -106,7 +178,7 @@ function render() {
       setBanner("error", state.error ?? "The generation failed.");
       break;
     default:
-      setBanner(null);
+      setBanner(notice ? "error" : null, notice ?? "");
   }
   const running = state.status === "generating";
   stopButton.disabled = !running;
@@ -150,8 +222,8 @@ function handlers(): Handlers {
       stage = `Reconnecting… (attempt ${attempt})`;
       render();
     },
-    onFatal: (message) => {
-      state.fail(message);
+    onFatal: (message, code) => {
+      state.fail(code.startsWith("token_") || code === "forbidden" ? `${message} [${code}]` : message);
       stage = "Disconnected";
       render();
     },
@@ -161,7 +233,7 @@ function handlers(): Handlers {
 
 function follow() {
   conn?.close();
-  conn = connect(resolve(state.eventsUrl!), handlers(), { lastEventId: state.lastEventId, backoff });
+  conn = connect(resolve(state.eventsUrl!), handlers(), { lastEventId: state.lastEventId, backoff, token: state.token });
 }
 
 /** Shows why the page refuses its `api` (kept out of sessionStorage: a saved generation stays). */
@@ -180,23 +252,33 @@ async function start(topic: string, blocks: number, delayMs: number) {
   state.clear();
   state = new GenerationState();
   stage = "Starting";
+  notice = null;
+  const token = currentToken();
   let res: Response;
   try {
-    res = await fetch(resolve("/v1/generations"), {
+    res = await fetch(new URL("/v1/generations", api || location.href), {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", ...bearer(token) },
       body: JSON.stringify({ topic, blocks, delayMs }),
     });
   } catch {
+    stage = "Not started";
     state.fail("The server cannot be reached.");
     return render();
   }
-  const body = (await res.json().catch(() => ({}))) as { eventsUrl?: string; error?: { message?: string } };
+  const body = (await res.json().catch(() => ({}))) as { eventsUrl?: string; token?: string } & ApiError;
+  if (!res.ok || !body.eventsUrl) stage = "Not started";
+  if (res.status === 401 || res.status === 403) {
+    showTokenField();
+    state.fail(refusal(res, body, "start a generation"));
+    return render();
+  }
   if (!res.ok || !body.eventsUrl) {
     state.fail(body.error?.message ?? `The server refused the generation (${res.status}).`);
     return render();
   }
-  state.begin(body.eventsUrl, api || null);
+  // Followed with the token minted for this stream (subscribe only), else the page's own.
+  state.begin(body.eventsUrl, api || null, body.token || tokenOf(body.eventsUrl) || token);
   render();
   follow();
 }
@@ -207,9 +289,19 @@ async function stop() {
   stopButton.disabled = true;
   stage = "Stopping";
   render();
-  const res = await fetch(resolve(`/v1/generations/${id}`), { method: "DELETE" }).catch(() => null);
+  const res = await fetch(new URL(`/v1/generations/${encodeURIComponent(id)}`, api || location.href), {
+    method: "DELETE",
+    headers: bearer(currentToken() ?? state.token),
+  }).catch(() => null);
   // The stream delivers the cancel error; if it has already ended, there is nothing to stop.
   if (res && res.status === 409) render();
+  if (res && (res.status === 401 || res.status === 403)) {
+    const body = (await res.json().catch(() => ({}))) as ApiError;
+    if (res.status === 401) showTokenField();
+    notice = refusal(res, body, "stop this generation");
+    stage = "Stop refused";
+    render();
+  }
 }
 
 form.addEventListener("submit", (e) => {

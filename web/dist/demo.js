@@ -62,6 +62,38 @@ function seqOf(id) {
   return m ? Number(m[1]) : null;
 }
 
+// src/token.ts
+var TOKEN_PARAM = "token";
+var AUTH_CODES = ["token_missing", "token_invalid", "token_expired", "forbidden"];
+function pageBase() {
+  return globalThis.location?.href ?? "http://localhost/";
+}
+function tokenOf(url, base2 = pageBase()) {
+  try {
+    return new URL(url, base2).searchParams.get(TOKEN_PARAM) || null;
+  } catch {
+    return null;
+  }
+}
+function withToken(url, token, base2 = pageBase()) {
+  const u = new URL(url, base2);
+  if (token) u.searchParams.set(TOKEN_PARAM, token);
+  else u.searchParams.delete(TOKEN_PARAM);
+  return u.toString();
+}
+function apiResolver(apiBase, token, base2 = pageBase()) {
+  const api2 = new URL(apiBase || base2, base2);
+  return (url) => {
+    const u = new URL(url, api2);
+    if (token && u.origin === api2.origin && u.pathname.startsWith("/v1/")) u.searchParams.set(TOKEN_PARAM, token);
+    return u.toString();
+  };
+}
+function authErrorCode(status, code) {
+  if (code && AUTH_CODES.includes(code)) return code;
+  return status === 403 ? "forbidden" : "token_invalid";
+}
+
 // src/connect.ts
 function base() {
   return globalThis.location?.href ?? "http://localhost/";
@@ -79,6 +111,8 @@ function snapshotFor(url, lastEventId) {
   return m ? new URL(m[1].replace("/v1/streams/", "/v1/generations/"), u).toString() : null;
 }
 function connect(url, handlers2, options = {}) {
+  const token = options.token || tokenOf(url);
+  if (options.token) url = withToken(url, options.token, base());
   const ES = options.EventSource ?? globalThis.EventSource;
   const doFetch = options.fetch ?? (globalThis.fetch ? globalThis.fetch.bind(globalThis) : void 0);
   const doc = options.document !== void 0 ? options.document : typeof document !== "undefined" ? document : null;
@@ -136,9 +170,17 @@ function connect(url, handlers2, options = {}) {
       if (!closed) timer = setT(open, delay);
     };
     if (!snapshotUrl || !doFetch) return schedule();
-    doFetch(snapshotUrl, { headers: { accept: "application/json" } }).then(
+    const headers = { accept: "application/json" };
+    if (token) headers.authorization = `Bearer ${token}`;
+    doFetch(snapshotUrl, { headers }).then(
       async (res) => {
         if (closed) return;
+        if (res.status === 401 || res.status === 403) {
+          const body = await res.json().catch(() => null);
+          const code = authErrorCode(res.status, body?.error?.code);
+          const refused = res.status === 403 ? "The token does not allow following this stream." : code === "token_missing" ? "This stream needs a token." : code === "token_expired" ? "The token has expired." : "The token was refused.";
+          return giveUp(body?.error?.message ? `${refused} (${body.error.message})` : refused, code);
+        }
         if (res.status === 404 || res.status === 410) {
           const body = await res.json().catch(() => null);
           const gone = res.status === 410 ? "This stream has expired." : "This stream no longer exists.";
@@ -2389,6 +2431,8 @@ var GenerationState = class _GenerationState {
     __publicField(this, "lastEventId", null);
     __publicField(this, "eventsUrl", null);
     __publicField(this, "apiBase", null);
+    /** The token the stream is followed with (saved with the position, for a reload). */
+    __publicField(this, "token", null);
     __publicField(this, "totalBlocks", 0);
     __publicField(this, "blocks", /* @__PURE__ */ new Map());
     __publicField(this, "reasoning", []);
@@ -2405,12 +2449,16 @@ var GenerationState = class _GenerationState {
     this.ttlMs = options.ttlMs ?? 5 * 60 * 1e3;
     this.now = options.now ?? Date.now;
   }
-  /** Starts tracking a new generation (clears the old one). */
-  begin(eventsUrl, apiBase = null) {
+  /**
+   * Starts tracking a new generation (clears the old one), followed with `token` (default: the
+   * events URL's own `?token=`, as a creation answer's `eventsUrl` carries it).
+   */
+  begin(eventsUrl, apiBase = null, token = null) {
     this.reset();
     this.status = "generating";
     this.eventsUrl = eventsUrl;
     this.apiBase = apiBase;
+    this.token = token || tokenOf(eventsUrl, "http://localhost/");
     this.startedAt = this.now();
     this.persist();
   }
@@ -2516,6 +2564,7 @@ var GenerationState = class _GenerationState {
       lastEventId: this.lastEventId,
       eventsUrl: this.eventsUrl,
       apiBase: this.apiBase,
+      token: this.token,
       totalBlocks: this.totalBlocks,
       blocks: this.orderedBlocks(),
       reasoning: this.reasoning,
@@ -2550,6 +2599,7 @@ var GenerationState = class _GenerationState {
     state2.lastEventId = saved.lastEventId;
     state2.eventsUrl = saved.eventsUrl;
     state2.apiBase = saved.apiBase;
+    state2.token = saved.token ?? null;
     state2.totalBlocks = saved.totalBlocks;
     state2.blocks = new Map(saved.blocks.map((b) => [b.index, b]));
     state2.reasoning = saved.reasoning;
@@ -2572,6 +2622,7 @@ var GenerationState = class _GenerationState {
     this.lastEventId = null;
     this.eventsUrl = null;
     this.apiBase = null;
+    this.token = null;
     this.totalBlocks = 0;
     this.blocks = /* @__PURE__ */ new Map();
     this.reasoning = [];
@@ -2589,7 +2640,7 @@ var requestedApi = params.get("api");
 var allowedApi = allowedApiBase(requestedApi, location.origin, allowedOrigins);
 var api = allowedApi ?? "";
 var apiRefused = allowedApi === null ? "This page follows streams only from its own origin or the API origins its server allows; the link's api is neither." : null;
-var resolve = (url) => new URL(url, api || location.href).toString();
+var resolve = (url) => apiResolver(api, state.token)(url);
 var retryBase = Number(params.get("retryBase")) || 0;
 var backoff = retryBase > 0 ? new Backoff({ baseMs: retryBase, maxMs: retryBase * 10 }) : void 0;
 var $ = (sel) => document.querySelector(sel);
@@ -2599,9 +2650,56 @@ var list = $("#blocks-list");
 var banner = $("#banner");
 var startButton = $("#start");
 var stopButton = $("#stop");
+var tokenField = $("#token-field");
+var tokenInput = $("#token");
+var TOKEN_KEY = `ssekit-token ${api || location.origin}`;
+function savedToken() {
+  try {
+    return sessionStorage.getItem(TOKEN_KEY);
+  } catch {
+    return null;
+  }
+}
+function saveToken(token) {
+  try {
+    if (token) sessionStorage.setItem(TOKEN_KEY, token);
+    else sessionStorage.removeItem(TOKEN_KEY);
+  } catch {
+  }
+}
+var pageToken = savedToken();
+if (params.has("token")) {
+  pageToken = params.get("token")?.trim() || null;
+  saveToken(pageToken);
+  params.delete("token");
+  const clean = new URL(location.href);
+  clean.searchParams.delete("token");
+  history.replaceState(history.state, "", clean.pathname + clean.search + clean.hash);
+}
+function showTokenField() {
+  tokenInput.value = pageToken ?? "";
+  tokenField.hidden = false;
+}
+if (pageToken) showTokenField();
+function currentToken() {
+  if (!tokenField.hidden) {
+    const typed = tokenInput.value.trim() || null;
+    if (typed !== pageToken) saveToken(pageToken = typed);
+  }
+  return pageToken;
+}
+function bearer(token) {
+  return token ? { authorization: `Bearer ${token}` } : {};
+}
+function refusal(res, body, what) {
+  const reason = body.error?.message ?? `status ${res.status}`;
+  const code = body.error?.code ? ` [${body.error.code}]` : "";
+  return res.status === 401 ? `The server needs a valid token to ${what}: ${reason}${code}. Enter one below.` : `The token does not allow this page to ${what}: ${reason}${code}.`;
+}
 var state = new GenerationState();
 var conn = null;
 var stage = "Idle";
+var notice = null;
 var ticker = null;
 function setBanner(kind, text2 = "", link) {
   banner.className = kind ? `banner show ${kind}` : "banner";
@@ -2658,7 +2756,7 @@ function render() {
       setBanner("error", state.error ?? "The generation failed.");
       break;
     default:
-      setBanner(null);
+      setBanner(notice ? "error" : null, notice ?? "");
   }
   const running = state.status === "generating";
   stopButton.disabled = !running;
@@ -2700,8 +2798,8 @@ function handlers() {
       stage = `Reconnecting\u2026 (attempt ${attempt})`;
       render();
     },
-    onFatal: (message) => {
-      state.fail(message);
+    onFatal: (message, code) => {
+      state.fail(code.startsWith("token_") || code === "forbidden" ? `${message} [${code}]` : message);
       stage = "Disconnected";
       render();
     },
@@ -2710,7 +2808,7 @@ function handlers() {
 }
 function follow() {
   conn?.close();
-  conn = connect(resolve(state.eventsUrl), handlers(), { lastEventId: state.lastEventId, backoff });
+  conn = connect(resolve(state.eventsUrl), handlers(), { lastEventId: state.lastEventId, backoff, token: state.token });
 }
 function refuseApi(message) {
   state = new GenerationState({ storage: null });
@@ -2726,23 +2824,32 @@ async function start(topic, blocks, delayMs) {
   state.clear();
   state = new GenerationState();
   stage = "Starting";
+  notice = null;
+  const token = currentToken();
   let res;
   try {
-    res = await fetch(resolve("/v1/generations"), {
+    res = await fetch(new URL("/v1/generations", api || location.href), {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", ...bearer(token) },
       body: JSON.stringify({ topic, blocks, delayMs })
     });
   } catch {
+    stage = "Not started";
     state.fail("The server cannot be reached.");
     return render();
   }
   const body = await res.json().catch(() => ({}));
+  if (!res.ok || !body.eventsUrl) stage = "Not started";
+  if (res.status === 401 || res.status === 403) {
+    showTokenField();
+    state.fail(refusal(res, body, "start a generation"));
+    return render();
+  }
   if (!res.ok || !body.eventsUrl) {
     state.fail(body.error?.message ?? `The server refused the generation (${res.status}).`);
     return render();
   }
-  state.begin(body.eventsUrl, api || null);
+  state.begin(body.eventsUrl, api || null, body.token || tokenOf(body.eventsUrl) || token);
   render();
   follow();
 }
@@ -2752,8 +2859,18 @@ async function stop() {
   stopButton.disabled = true;
   stage = "Stopping";
   render();
-  const res = await fetch(resolve(`/v1/generations/${id}`), { method: "DELETE" }).catch(() => null);
+  const res = await fetch(new URL(`/v1/generations/${encodeURIComponent(id)}`, api || location.href), {
+    method: "DELETE",
+    headers: bearer(currentToken() ?? state.token)
+  }).catch(() => null);
   if (res && res.status === 409) render();
+  if (res && (res.status === 401 || res.status === 403)) {
+    const body = await res.json().catch(() => ({}));
+    if (res.status === 401) showTokenField();
+    notice = refusal(res, body, "stop this generation");
+    stage = "Stop refused";
+    render();
+  }
 }
 form.addEventListener("submit", (e) => {
   e.preventDefault();

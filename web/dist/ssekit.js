@@ -62,6 +62,38 @@ function seqOf(id) {
   return m ? Number(m[1]) : null;
 }
 
+// src/token.ts
+var TOKEN_PARAM = "token";
+var AUTH_CODES = ["token_missing", "token_invalid", "token_expired", "forbidden"];
+function pageBase() {
+  return globalThis.location?.href ?? "http://localhost/";
+}
+function tokenOf(url, base2 = pageBase()) {
+  try {
+    return new URL(url, base2).searchParams.get(TOKEN_PARAM) || null;
+  } catch {
+    return null;
+  }
+}
+function withToken(url, token, base2 = pageBase()) {
+  const u = new URL(url, base2);
+  if (token) u.searchParams.set(TOKEN_PARAM, token);
+  else u.searchParams.delete(TOKEN_PARAM);
+  return u.toString();
+}
+function apiResolver(apiBase, token, base2 = pageBase()) {
+  const api = new URL(apiBase || base2, base2);
+  return (url) => {
+    const u = new URL(url, api);
+    if (token && u.origin === api.origin && u.pathname.startsWith("/v1/")) u.searchParams.set(TOKEN_PARAM, token);
+    return u.toString();
+  };
+}
+function authErrorCode(status, code) {
+  if (code && AUTH_CODES.includes(code)) return code;
+  return status === 403 ? "forbidden" : "token_invalid";
+}
+
 // src/connect.ts
 function base() {
   return globalThis.location?.href ?? "http://localhost/";
@@ -79,6 +111,8 @@ function snapshotFor(url, lastEventId) {
   return m ? new URL(m[1].replace("/v1/streams/", "/v1/generations/"), u).toString() : null;
 }
 function connect(url, handlers, options = {}) {
+  const token = options.token || tokenOf(url);
+  if (options.token) url = withToken(url, options.token, base());
   const ES = options.EventSource ?? globalThis.EventSource;
   const doFetch = options.fetch ?? (globalThis.fetch ? globalThis.fetch.bind(globalThis) : void 0);
   const doc = options.document !== void 0 ? options.document : typeof document !== "undefined" ? document : null;
@@ -136,9 +170,17 @@ function connect(url, handlers, options = {}) {
       if (!closed) timer = setT(open, delay);
     };
     if (!snapshotUrl || !doFetch) return schedule();
-    doFetch(snapshotUrl, { headers: { accept: "application/json" } }).then(
+    const headers = { accept: "application/json" };
+    if (token) headers.authorization = `Bearer ${token}`;
+    doFetch(snapshotUrl, { headers }).then(
       async (res) => {
         if (closed) return;
+        if (res.status === 401 || res.status === 403) {
+          const body = await res.json().catch(() => null);
+          const code = authErrorCode(res.status, body?.error?.code);
+          const refused = res.status === 403 ? "The token does not allow following this stream." : code === "token_missing" ? "This stream needs a token." : code === "token_expired" ? "The token has expired." : "The token was refused.";
+          return giveUp(body?.error?.message ? `${refused} (${body.error.message})` : refused, code);
+        }
         if (res.status === 404 || res.status === 410) {
           const body = await res.json().catch(() => null);
           const gone = res.status === 410 ? "This stream has expired." : "This stream no longer exists.";
@@ -2389,6 +2431,8 @@ var GenerationState = class _GenerationState {
     __publicField(this, "lastEventId", null);
     __publicField(this, "eventsUrl", null);
     __publicField(this, "apiBase", null);
+    /** The token the stream is followed with (saved with the position, for a reload). */
+    __publicField(this, "token", null);
     __publicField(this, "totalBlocks", 0);
     __publicField(this, "blocks", /* @__PURE__ */ new Map());
     __publicField(this, "reasoning", []);
@@ -2405,12 +2449,16 @@ var GenerationState = class _GenerationState {
     this.ttlMs = options.ttlMs ?? 5 * 60 * 1e3;
     this.now = options.now ?? Date.now;
   }
-  /** Starts tracking a new generation (clears the old one). */
-  begin(eventsUrl, apiBase = null) {
+  /**
+   * Starts tracking a new generation (clears the old one), followed with `token` (default: the
+   * events URL's own `?token=`, as a creation answer's `eventsUrl` carries it).
+   */
+  begin(eventsUrl, apiBase = null, token = null) {
     this.reset();
     this.status = "generating";
     this.eventsUrl = eventsUrl;
     this.apiBase = apiBase;
+    this.token = token || tokenOf(eventsUrl, "http://localhost/");
     this.startedAt = this.now();
     this.persist();
   }
@@ -2516,6 +2564,7 @@ var GenerationState = class _GenerationState {
       lastEventId: this.lastEventId,
       eventsUrl: this.eventsUrl,
       apiBase: this.apiBase,
+      token: this.token,
       totalBlocks: this.totalBlocks,
       blocks: this.orderedBlocks(),
       reasoning: this.reasoning,
@@ -2550,6 +2599,7 @@ var GenerationState = class _GenerationState {
     state.lastEventId = saved.lastEventId;
     state.eventsUrl = saved.eventsUrl;
     state.apiBase = saved.apiBase;
+    state.token = saved.token ?? null;
     state.totalBlocks = saved.totalBlocks;
     state.blocks = new Map(saved.blocks.map((b) => [b.index, b]));
     state.reasoning = saved.reasoning;
@@ -2572,6 +2622,7 @@ var GenerationState = class _GenerationState {
     this.lastEventId = null;
     this.eventsUrl = null;
     this.apiBase = null;
+    this.token = null;
     this.totalBlocks = 0;
     this.blocks = /* @__PURE__ */ new Map();
     this.reasoning = [];
@@ -2587,7 +2638,10 @@ export {
   GenerationState,
   STAGE_CANCELLED,
   STAGE_INTERRUPTED,
+  TOKEN_PARAM,
   allowedApiBase,
+  apiResolver,
+  authErrorCode,
   blockElement,
   connect,
   isBuiltinEvent,
@@ -2596,7 +2650,9 @@ export {
   renderSkeletons,
   safeUrl,
   seqOf,
-  setSanitizedHtml
+  setSanitizedHtml,
+  tokenOf,
+  withToken
 };
 /*! Bundled license information:
 

@@ -1,11 +1,18 @@
 import { Backoff } from "./backoff";
 import { EVENT_NAMES, isBuiltinEvent, isTerminal, seqOf, type AppEvents, type EventMap, type EventName } from "./events";
+import { authErrorCode, tokenOf, withToken, type AuthErrorCode } from "./token";
 
 /** A handler per event name, typed by the vocabulary. */
 export type EventHandlers = { [K in EventName]?: (data: EventMap[K], id: string) => void };
 
 /** A handler per application event the app declares (`A`: name → data type; see `AppEvents`). */
 export type AppEventHandlers<A> = { [K in keyof A]?: (data: A[K], id: string) => void };
+
+/**
+ * Why the client gave up: retries exhausted (`gave_up`), the stream is unknown (`not_found`) or
+ * expired (`expired`), or the server refused the token (401/403, the JSON error's code).
+ */
+export type FatalCode = "gave_up" | "not_found" | "expired" | AuthErrorCode;
 
 /** What happens to the connection itself. */
 export interface LifecycleHandlers {
@@ -15,8 +22,11 @@ export interface LifecycleHandlers {
   onReconnecting?(attempt: number, delayMs: number): void;
   /** The stream ended: its terminal event arrived (or the server says there is no more). */
   onEnd?(): void;
-  /** The client gave up: retries exhausted, or the stream is gone. Nothing more will come. */
-  onFatal?(message: string, code: "gave_up" | "not_found" | "expired"): void;
+  /**
+   * The client gave up: retries exhausted, the stream is gone, or the token is refused (missing,
+   * invalid, expired, or without the right to this stream). Nothing more will come.
+   */
+  onFatal?(message: string, code: FatalCode): void;
 }
 
 export type Handlers<A = {}> = EventHandlers & AppEventHandlers<A> & LifecycleHandlers;
@@ -29,6 +39,12 @@ export interface VisibilitySource {
 }
 
 export interface ConnectOptions {
+  /**
+   * A token for a server with auth on (default: the URL's own `?token=`, as a creation answer's
+   * `eventsUrl` carries it). It goes in the events URL's `?token=` (EventSource cannot set
+   * headers), on every reconnect too, and as `Authorization: Bearer` on the snapshot request.
+   */
+  token?: string | null;
   /** Resume after this id (e.g. restored from a saved state). */
   lastEventId?: string | null;
   /** Failed attempts in a row before giving up (default 3); reset when an event arrives. */
@@ -60,6 +76,7 @@ function base(): string {
   return (globalThis as { location?: { href: string } }).location?.href ?? "http://localhost/";
 }
 
+/** `url` with `?lastEventId=id`; its other parameters (a `?token=`) stay. */
 function withLastEventId(url: string, id: string): string {
   const u = new URL(url, base());
   u.searchParams.set("lastEventId", id);
@@ -84,6 +101,11 @@ function snapshotFor(url: string, lastEventId: string | null): string | null {
  * with a clear message. Events already delivered are dropped by id, so a handler never sees an
  * event twice. The EventSource is closed on the terminal event and on `close()`.
  *
+ * With auth on, the token (`options.token`, or the URL's `?token=`) rides in the events URL on
+ * every attempt and as a bearer header on the snapshot request; a token the server refuses
+ * ends the connection with `onFatal(message, code)` (`token_missing`, `token_invalid`,
+ * `token_expired` or `forbidden`) instead of retrying.
+ *
  * Application events (names with a dot) are declared as the type parameter, name → data type,
  * and handled like the vocabulary's; they never end the stream.
  *
@@ -100,6 +122,8 @@ export function connect<A extends AppEvents<A> = {}>(
   handlers: Handlers<NoInfer<A>>,
   options: ConnectOptions = {},
 ): Connection {
+  const token = options.token || tokenOf(url);
+  if (options.token) url = withToken(url, options.token, base());
   const ES = options.EventSource ?? globalThis.EventSource;
   const doFetch = options.fetch ?? (globalThis.fetch ? globalThis.fetch.bind(globalThis) : undefined);
   const doc =
@@ -128,7 +152,7 @@ export function connect<A extends AppEvents<A> = {}>(
     doc?.removeEventListener("visibilitychange", onVisibility);
   };
 
-  const giveUp = (message: string, code: "gave_up" | "not_found" | "expired") => {
+  const giveUp = (message: string, code: FatalCode) => {
     if (closed) return;
     finish();
     handlers.onFatal?.(message, code);
@@ -164,9 +188,25 @@ export function connect<A extends AppEvents<A> = {}>(
       if (!closed) timer = setT(open, delay);
     };
     if (!snapshotUrl || !doFetch) return schedule();
-    doFetch(snapshotUrl, { headers: { accept: "application/json" } }).then(
+    const headers: Record<string, string> = { accept: "application/json" };
+    if (token) headers.authorization = `Bearer ${token}`;
+    doFetch(snapshotUrl, { headers }).then(
       async (res) => {
         if (closed) return;
+        if (res.status === 401 || res.status === 403) {
+          // The EventSource failed for the same reason, most likely: retrying cannot help.
+          const body = (await res.json().catch(() => null)) as { error?: { code?: string; message?: string } } | null;
+          const code = authErrorCode(res.status, body?.error?.code);
+          const refused =
+            res.status === 403
+              ? "The token does not allow following this stream."
+              : code === "token_missing"
+                ? "This stream needs a token."
+                : code === "token_expired"
+                  ? "The token has expired."
+                  : "The token was refused.";
+          return giveUp(body?.error?.message ? `${refused} (${body.error.message})` : refused, code);
+        }
         if (res.status === 404 || res.status === 410) {
           const body = (await res.json().catch(() => null)) as { error?: { message?: string } } | null;
           const gone = res.status === 410 ? "This stream has expired." : "This stream no longer exists.";

@@ -6,6 +6,7 @@ export {
   type Connection,
   type ConnectOptions,
   type EventHandlers,
+  type FatalCode,
   type Handlers,
   type LifecycleHandlers,
   type VisibilitySource,
@@ -13,4 +14,5 @@ export {
 export * from "./events";
 export { allowedApiBase, safeUrl, setSanitizedHtml } from "./safe";
 export { blockElement, renderBlock, renderSkeletons, type Resolve } from "./render";
+export { TOKEN_PARAM, apiResolver, authErrorCode, tokenOf, withToken, type AuthErrorCode } from "./token";
 export { GenerationState, type BlockState, type ImageState, type StateOptions, type Status } from "./state";

@@ -1,4 +1,5 @@
 import { STAGE_CANCELLED, isBuiltinEvent, isTerminal, type EventMap, type EventName } from "./events";
+import { tokenOf } from "./token";
 
 export type Status = "idle" | "generating" | "complete" | "error" | "cancelled";
 
@@ -35,6 +36,8 @@ interface Saved {
   lastEventId: string | null;
   eventsUrl: string | null;
   apiBase: string | null;
+  /** Absent in states saved before tokens were kept. */
+  token?: string | null;
   totalBlocks: number;
   blocks: BlockState[];
   reasoning: string[];
@@ -54,7 +57,8 @@ function defaultStorage(): StateOptions["storage"] {
 
 /**
  * A generation's state, folded from its events and saved to `sessionStorage` (5-minute TTL) so a
- * reloaded page shows it at once and resumes the stream after its last id.
+ * reloaded page shows it at once and resumes the stream after its last id — with its token, when
+ * the server has auth on.
  */
 export class GenerationState {
   status: Status = "idle";
@@ -62,6 +66,8 @@ export class GenerationState {
   lastEventId: string | null = null;
   eventsUrl: string | null = null;
   apiBase: string | null = null;
+  /** The token the stream is followed with (saved with the position, for a reload). */
+  token: string | null = null;
   totalBlocks = 0;
   blocks = new Map<number, BlockState>();
   reasoning: string[] = [];
@@ -82,12 +88,16 @@ export class GenerationState {
     this.now = options.now ?? Date.now;
   }
 
-  /** Starts tracking a new generation (clears the old one). */
-  begin(eventsUrl: string, apiBase: string | null = null): void {
+  /**
+   * Starts tracking a new generation (clears the old one), followed with `token` (default: the
+   * events URL's own `?token=`, as a creation answer's `eventsUrl` carries it).
+   */
+  begin(eventsUrl: string, apiBase: string | null = null, token: string | null = null): void {
     this.reset();
     this.status = "generating";
     this.eventsUrl = eventsUrl;
     this.apiBase = apiBase;
+    this.token = token || tokenOf(eventsUrl, "http://localhost/");
     this.startedAt = this.now();
     this.persist();
   }
@@ -200,6 +210,7 @@ export class GenerationState {
       lastEventId: this.lastEventId,
       eventsUrl: this.eventsUrl,
       apiBase: this.apiBase,
+      token: this.token,
       totalBlocks: this.totalBlocks,
       blocks: this.orderedBlocks(),
       reasoning: this.reasoning,
@@ -236,6 +247,7 @@ export class GenerationState {
     state.lastEventId = saved.lastEventId;
     state.eventsUrl = saved.eventsUrl;
     state.apiBase = saved.apiBase;
+    state.token = saved.token ?? null;
     state.totalBlocks = saved.totalBlocks;
     state.blocks = new Map(saved.blocks.map((b) => [b.index, b]));
     state.reasoning = saved.reasoning;
@@ -261,6 +273,7 @@ export class GenerationState {
     this.lastEventId = null;
     this.eventsUrl = null;
     this.apiBase = null;
+    this.token = null;
     this.totalBlocks = 0;
     this.blocks = new Map();
     this.reasoning = [];

@@ -1,6 +1,7 @@
 // What the browser tests share: the real ssekit binary, Debian's Chromium, a dropping proxy,
 // and a static server for a second origin.
 import { spawn } from "node:child_process";
+import { createHmac } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
 import net from "node:net";
@@ -45,6 +46,22 @@ async function freePort() {
   throw new Error("no free port below the ephemeral range");
 }
 
+/** The Worker's variables for the server flags of `args` that have one (as the Rust harness maps
+ * them); the others are native-only and left out, as before. */
+function workerEnv(args) {
+  const vars = {
+    "--auth-secret": "SSEKIT_AUTH_SECRET",
+    "--auth-token-secret": "SSEKIT_AUTH_TOKEN_SECRET",
+    "--auth-audience": "SSEKIT_AUTH_AUDIENCE",
+    "--auth-issuer": "SSEKIT_AUTH_ISSUER",
+  };
+  const env = {};
+  for (let i = 0; i < args.length; i++) {
+    if (vars[args[i]]) env[vars[args[i]]] = args[++i] ?? "";
+  }
+  return env;
+}
+
 /** The Worker under `workerd serve`, on 127.0.0.1 (a free port, or `addr`), storage on disk. */
 async function startWorker({ dataDir = null, addr = "127.0.0.1:0", args = [] } = {}) {
   if (addr.endsWith(":0")) addr = `127.0.0.1:${await freePort()}`;
@@ -54,7 +71,7 @@ async function startWorker({ dataDir = null, addr = "127.0.0.1:0", args = [] } =
   const proc = spawn(
     process.env.SSEKIT_WORKERD ?? join(root, "node_modules", ".bin", "workerd"),
     ["serve", join(root, "build", "workerd.capnp"), `--socket-addr=http=${addr}`, `--directory-path=state=${state}`],
-    { stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, SSEKIT_RETRY_MS: "300" } },
+    { stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, SSEKIT_RETRY_MS: "300", ...workerEnv(args) } },
   );
   for (let i = 0; ; i++) {
     // An HTTP answer, not a bare TCP connect: while nothing listens on a port of the ephemeral
@@ -168,9 +185,19 @@ export async function pageBlocks(page) {
   );
 }
 
-export async function snapshot(base, id) {
-  const res = await fetch(`${base}/v1/generations/${id}`);
+/** A stream's JSON snapshot (with `token` as a bearer header, for a server with auth on). */
+export async function snapshot(base, id, token = null) {
+  const res = await fetch(`${base}/v1/generations/${id}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
   return res.json();
+}
+
+/** A JWT for a server started with `--auth-secret secret` (HS256): `grant` is its `ssekit`
+ * claim, e.g. `{create: true, subscribe: ["gen_*"]}`; valid for `ttl` seconds. */
+export function mintToken(secret, grant, ttl = 3600) {
+  const part = (o) => Buffer.from(JSON.stringify(o)).toString("base64url");
+  const now = Math.floor(Date.now() / 1000);
+  const signed = `${part({ alg: "HS256", typ: "JWT" })}.${part({ iat: now, exp: now + ttl, ssekit: grant })}`;
+  return `${signed}.${createHmac("sha256", secret).update(signed).digest("base64url")}`;
 }
 
 /** The generation id the page follows. */

@@ -157,3 +157,88 @@ test("resumes after a restored id", () => {
   assert.equal(FakeEventSource.last().url, URL_ + "?lastEventId=gen_a%3A7");
   FakeEventSource.last().emit("reasoning-step", "gen_a:7", step(7));
 });
+
+// Auth on: the token rides in every events URL and as a bearer header on the snapshot request.
+
+const TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJzc2VraXQiOnt9fQ.c2ln";
+
+test("a token option goes in the events URL, on the reconnect with lastEventId too", async () => {
+  const { clock, f } = setup({ token: TOKEN });
+  const es = FakeEventSource.last();
+  assert.equal(new URL(es.url).searchParams.get("token"), TOKEN);
+  es.emit("reasoning-step", "gen_a:4", step(4));
+  es.fail(false);
+  await tick();
+  assert.deepEqual(f.calls, ["http://api.test/v1/generations/gen_a"], "the snapshot URL carries no token");
+  assert.equal(f.headers[0]!.authorization, `Bearer ${TOKEN}`);
+  clock.advance(1000);
+  const next = new URL(FakeEventSource.last().url);
+  assert.equal(next.searchParams.get("token"), TOKEN);
+  assert.equal(next.searchParams.get("lastEventId"), "gen_a:4");
+  assert.equal(next.origin + next.pathname, URL_);
+});
+
+test("a token in the URL (a creation answer's eventsUrl) is kept and sent to the snapshot", async () => {
+  const clock = new FakeClock();
+  const f = fakeFetch(200, { status: "running", lastEventId: null });
+  connect(`${URL_}?token=${TOKEN}`, {}, {
+    EventSource: FakeEventSource as unknown as typeof EventSource,
+    fetch: f.fetch,
+    document: null,
+    setTimeout: clock.setTimeout,
+    clearTimeout: clock.clearTimeout,
+    random: () => 0,
+    lastEventId: "gen_a:2",
+  });
+  const first = new URL(FakeEventSource.last().url);
+  assert.equal(first.searchParams.get("token"), TOKEN);
+  assert.equal(first.searchParams.get("lastEventId"), "gen_a:2");
+  FakeEventSource.last().fail(false);
+  await tick();
+  assert.equal(f.headers[0]!.authorization, `Bearer ${TOKEN}`);
+  clock.advance(10_000);
+  assert.equal(new URL(FakeEventSource.last().url).searchParams.get("token"), TOKEN);
+});
+
+test("the token option replaces a URL's own token", () => {
+  connect(`${URL_}?token=old`, {}, { EventSource: FakeEventSource as unknown as typeof EventSource, document: null, token: "new" });
+  assert.deepEqual(new URL(FakeEventSource.last().url).searchParams.getAll("token"), ["new"]);
+});
+
+test("without a token nothing changes: no token parameter, no authorization header", async () => {
+  const { f } = setup();
+  assert.equal(FakeEventSource.last().url, URL_);
+  FakeEventSource.last().fail(false);
+  await tick();
+  assert.equal(f.headers[0]!.authorization, undefined);
+});
+
+test("a refused token (401, 403) ends at once with the JSON error's code, no retry", async () => {
+  const cases: [number, string, string, RegExp][] = [
+    [401, "token_missing", "token_missing", /^fatal token_missing: This stream needs a token\. \(no token\)$/],
+    [401, "token_expired", "token_expired", /^fatal token_expired: The token has expired/],
+    [401, "token_invalid", "token_invalid", /^fatal token_invalid: The token was refused/],
+    [401, "something_else", "token_invalid", /^fatal token_invalid/],
+    [403, "forbidden", "forbidden", /^fatal forbidden: The token does not allow following this stream/],
+  ];
+  for (const [status, code, expected, message] of cases) {
+    FakeEventSource.instances = [];
+    const { log, clock } = setup({ token: TOKEN }, status, { error: { code, message: code === "token_missing" ? "no token" : "m" } });
+    FakeEventSource.last().fail(false); // what a 401 to the EventSource looks like: closed, no status
+    await tick();
+    await tick();
+    assert.equal(log.length, 2, `${status} ${code}: ${log.join(" | ")}`);
+    assert.match(log[1]!, message);
+    assert.ok(log[1]!.startsWith(`fatal ${expected}:`));
+    assert.deepEqual(clock.pending, [], "no retry is scheduled");
+    assert.equal(FakeEventSource.instances.length, 1, "no new EventSource");
+  }
+});
+
+test("a refusal without a JSON body still ends with a code", async () => {
+  const { log } = setup({}, 401, "not json");
+  FakeEventSource.last().fail(false);
+  await tick();
+  await tick();
+  assert.match(log[1]!, /^fatal token_invalid: The token was refused\.$/);
+});

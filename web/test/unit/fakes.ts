@@ -94,14 +94,16 @@ export class MemoryStorage {
   }
 }
 
-/** A fetch that answers every request with `status` and `body`, and records the URLs. */
+/** A fetch that answers every request with `status` and `body`, and records the URLs and their headers. */
 export function fakeFetch(status: number, body: unknown) {
   const calls: string[] = [];
-  const f = async (url: string) => {
+  const headers: Record<string, string>[] = [];
+  const f = async (url: string, init?: RequestInit) => {
     calls.push(url);
+    headers.push(Object.fromEntries(new Headers(init?.headers).entries()));
     return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
   };
-  return { fetch: f as unknown as typeof fetch, calls };
+  return { fetch: f as unknown as typeof fetch, calls, headers };
 }
 
 export const tick = () => new Promise((r) => setImmediate(r));

@@ -74,3 +74,29 @@ test("corrupt saved state is ignored", () => {
   storage.setItem("ssekit-generation", "{not json");
   assert.equal(GenerationState.restore({ storage }), null);
 });
+
+test("the token is kept with the position and restored after a reload", () => {
+  const storage = new MemoryStorage();
+  const s = new GenerationState({ storage });
+  s.begin("/v1/generations/gen_a/events?token=minted", "https://api.example");
+  assert.equal(s.token, "minted", "taken from the creation answer's eventsUrl");
+  fold(s);
+  const r = GenerationState.restore({ storage })!;
+  assert.equal(r.token, "minted");
+  assert.equal(r.lastEventId, "gen_a:8");
+  const t = new GenerationState({ storage });
+  t.begin("/v1/generations/gen_b/events", null, "given");
+  assert.equal(GenerationState.restore({ storage })!.token, "given");
+  t.begin("/v1/generations/gen_c/events");
+  assert.equal(GenerationState.restore({ storage })!.token, null, "a new generation forgets the old token");
+});
+
+test("a state saved without a token field restores with none", () => {
+  const storage = new MemoryStorage();
+  const s = new GenerationState({ storage });
+  s.begin("/v1/generations/gen_a/events");
+  const saved = JSON.parse(storage.getItem("ssekit-generation")!);
+  delete saved.token;
+  storage.setItem("ssekit-generation", JSON.stringify(saved));
+  assert.equal(GenerationState.restore({ storage })!.token, null);
+});
