@@ -110,7 +110,7 @@ impl Endpoint {
     }
 
     /// Whether `path` has this endpoint's shape: its parameters, still percent-encoded.
-    fn matches<'p>(self, path: &'p str) -> Option<Vec<&'p str>> {
+    fn matches(self, path: &str) -> Option<Vec<&str>> {
         // One leading slash, as axum matches it: `//healthz` is no route.
         let path = path.strip_prefix('/')?;
         let mut params = Vec::new();
