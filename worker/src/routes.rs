@@ -14,7 +14,7 @@
 
 use serde_json::json;
 use ssekit_api::auth::{self, Action, Auth};
-use ssekit_api::routes::Route;
+use ssekit_api::routes::{Endpoint, Route};
 use ssekit_api::{ApiError, GenerationSpec, StreamKind, StreamMeta};
 use ssekit_demo::page;
 use worker::{Env, Headers, Method, Request, RequestInit, Response, Result};
@@ -61,7 +61,7 @@ pub async fn handle(req: Request, env: Env) -> Result<Response> {
 /// `500 auth_config_invalid` for every request but the health check while the auth variables
 /// cannot be used (the reason is in the log, said when they were read: see `config::AuthConfig`).
 fn auth_unusable(req: &Request, config: &Config) -> Option<ApiError> {
-    if config.auth.is_ok() || req.path() == "/healthz" {
+    if config.auth.is_ok() || req.path() == Endpoint::Health.path() {
         return None;
     }
     Some(ApiError::new(
