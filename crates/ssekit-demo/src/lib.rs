@@ -9,7 +9,7 @@
 //! let mut names = Vec::new();
 //! while let Some(step) = script.next_step() {
 //!     // A runner pauses `delayMs` first when `step.pause` is set, then asks for the event.
-//!     names.push(script.event(step, 0).name());
+//!     names.push(script.event(step, 0).name().to_owned());
 //! }
 //! assert_eq!(names.len() as u64, ssekit_demo::event_count(2));
 //! assert_eq!(names[0], "generation-start");

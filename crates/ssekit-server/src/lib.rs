@@ -43,13 +43,41 @@ use pipeline::Runner;
 use store::{MemoryStore, SqliteStore, Store};
 
 /// Which store holds the streams.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub enum StoreConfig {
     /// In this process only.
     Memory,
     /// A SQLite file (the default), created with its folder when missing.
     Sqlite(PathBuf),
+    /// A store of your own: an implementation of [`Store`] that keeps its contract (the
+    /// [`store`] module shows one, and [`store::conformance`] checks one). `subscriber_buffer`
+    /// does not apply to it: it sizes its own live tail.
+    Custom(Arc<dyn Store>),
 }
+
+impl std::fmt::Debug for StoreConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoreConfig::Memory => f.write_str("Memory"),
+            StoreConfig::Sqlite(path) => f.debug_tuple("Sqlite").field(path).finish(),
+            StoreConfig::Custom(_) => f.write_str("Custom(..)"),
+        }
+    }
+}
+
+/// Two custom stores are equal when they are the same store.
+impl PartialEq for StoreConfig {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (StoreConfig::Memory, StoreConfig::Memory) => true,
+            (StoreConfig::Sqlite(a), StoreConfig::Sqlite(b)) => a == b,
+            (StoreConfig::Custom(a), StoreConfig::Custom(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        }
+    }
+}
+
+impl Eq for StoreConfig {}
 
 impl std::str::FromStr for StoreConfig {
     type Err = String;
@@ -176,18 +204,19 @@ impl std::ops::Deref for AppState {
     }
 }
 
-/// Opens the configured store.
+/// Opens the configured store (a custom one is already open: it is shared).
 pub fn open_store(config: &Config) -> Result<Arc<dyn Store>, store::StoreError> {
     Ok(match &config.store {
         StoreConfig::Memory => Arc::new(MemoryStore::new(config.subscriber_buffer)),
         StoreConfig::Sqlite(path) => Arc::new(SqliteStore::open(path, config.subscriber_buffer)?),
+        StoreConfig::Custom(store) => store.clone(),
     })
 }
 
 /// Connections the kernel completes and queues for `accept` before it drops new ones. tokio's
-/// `TcpListener::bind` asks for 128: 200 browsers reconnecting at once then lose SYNs, and each
-/// lost SYN is retried a whole second later — 3,000 subscribers took 6.3 s to connect, with 687
-/// SYNs dropped. (Linux caps the value at `net.core.somaxconn`, 4096 by default.)
+/// `TcpListener::bind` asks for 128: a crowd of browsers reconnecting at once then loses SYNs,
+/// and each lost SYN is retried a whole second later (BENCHMARKS.md, "A deep accept queue").
+/// (Linux caps the value at `net.core.somaxconn`, 4096 by default.)
 const BACKLOG: u32 = 4096;
 
 /// Listens on the first of `addr`'s addresses that binds, with a deep accept queue: after a
@@ -220,6 +249,8 @@ pub async fn listen(addr: &str) -> std::io::Result<tokio::net::TcpListener> {
 
 /// Serves the API on `listener` until `shutdown` completes, then ends open streams, interrupts
 /// running pipelines (their streams end with a recoverable `interrupted` error) and returns.
+/// The streams are kept in the store `config.store` names: a built-in one, or a store of your
+/// own with [`StoreConfig::Custom`] (see the [`store`] module).
 pub async fn serve(
     mut config: Config,
     listener: tokio::net::TcpListener,

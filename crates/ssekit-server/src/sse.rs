@@ -8,11 +8,10 @@ use axum::http::{header, HeaderValue, StatusCode, Version};
 use axum::response::{IntoResponse, Response};
 use bytes::{Bytes, BytesMut};
 use ssekit_events::EventId;
-use tokio::sync::broadcast;
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
 use crate::error::ApiError;
-use crate::store::{Appended, StoredEvent};
+use crate::store::{Appended, Live, StoredEvent};
 use crate::AppState;
 
 /// Most events read from the store per page while catching up.
@@ -20,9 +19,10 @@ pub const PAGE: usize = 1024;
 /// A page ends once its frames reach this many bytes. A page is joined into one write, and a
 /// subscriber that stops reading holds that write (and nothing else of the history) until the
 /// stall timeout: this, or one event when an event is larger, is all a stalled subscriber pins.
-/// 1,024 events of 8 KB made an 8 MB page, held twice (rows and joined copy) per subscriber.
-/// 128 KiB, as the Worker's pages: 1,024 small events still fit one page (64 KiB halved them,
-/// and replay paid for the extra reads).
+/// Bounded by [`PAGE`] alone, a page of large events pinned megabytes per subscriber, twice (its
+/// rows and their joined copy). The Worker's bound too, and large enough that a page of small
+/// events is still cut by [`PAGE`], so replay takes no more reads (BENCHMARKS.md,
+/// "Hostile-client bounds").
 pub const PAGE_BYTES: usize = 128 * 1024;
 use ssekit_api::KEEPALIVE;
 
@@ -85,19 +85,6 @@ pub async fn subscribe(
     Ok(res)
 }
 
-/// Frees the stream's live tail when its last subscriber leaves. Declared before the receiver,
-/// so it is dropped after it.
-struct Release {
-    state: AppState,
-    id: String,
-}
-
-impl Drop for Release {
-    fn drop(&mut self) {
-        self.state.store.release(&self.id);
-    }
-}
-
 /// Joins a page of frames into one chunk: one write for the whole page. Not a [`Burst`]: a page's
 /// size is known before copying, so replay allocates once, exactly.
 fn join(page: &[Arc<StoredEvent>]) -> Bytes {
@@ -137,7 +124,7 @@ type Rest = (Appended, usize);
 /// empty or the stream ends. Leaves an unsent remainder in `rest`.
 fn fill(
     burst: &mut Burst,
-    live: &mut broadcast::Receiver<Appended>,
+    live: &mut Live,
     last: &mut u64,
     rest: &mut Option<Rest>,
     mut received: Result<Appended, RecvError>,
@@ -232,7 +219,6 @@ impl Subscription {
             after: mut last,
         } = self;
         async_stream::stream! {
-            let _release = Release { state: state.clone(), id: id.clone() };
             // Subscribe before reading the history: an event appended in between is then in one of
             // the two (or both, and skipped by position), never in neither.
             let mut live = state.store.subscribe(&id);

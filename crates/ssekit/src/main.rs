@@ -1,6 +1,5 @@
 //! `ssekit`: the server and its command-line tools.
 
-mod bench;
 #[cfg(not(target_env = "msvc"))]
 mod memory;
 mod progress;
@@ -25,8 +24,6 @@ enum Command {
     Generate(progress::GenerateArgs),
     /// Follow an existing stream (an events URL) with progress bars.
     Watch(progress::WatchArgs),
-    /// Measure a server: idle connections, fan-out, generations, replay, append.
-    Bench(bench::BenchArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -47,7 +44,6 @@ fn main() -> std::process::ExitCode {
             Command::Serve(args) => serve::run(*args).await,
             Command::Generate(args) => progress::generate(args).await,
             Command::Watch(args) => progress::watch(args).await,
-            Command::Bench(args) => bench::run(args).await,
         }
     });
     match result {

@@ -5,8 +5,8 @@
 //! dirty pages, returned over 10 s of further activity — so after thousands of connections close
 //! the server asks for it back explicitly: [`release`] purges every arena, and each runtime
 //! worker, the next time it goes idle, empties its thread cache and purges again
-//! ([`on_worker_park`]). The thread caches alone held about 1 MB after a churn cycle of 15,000
-//! subscribers.
+//! ([`on_worker_park`]): the workers free what every connection held, so their caches alone keep
+//! much of it (BENCHMARKS.md, "Each runtime worker empties its jemalloc thread cache").
 
 use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -116,8 +116,8 @@ async fn publish_token(state: &AppState, id: &str) -> Result<Arc<str>, ApiError>
 
 /// The publish tokens of streams being published to, so that a publish asks the store only to
 /// append: looking the token up in the stream's record took a second trip through the store
-/// per request (a read on the SQLite reader threads) and cost HTTP appends 15 % of their
-/// throughput. A token never changes; an entry goes when its stream ends or an append is
+/// per request (a read on the SQLite reader threads), a large share of an HTTP append's cost
+/// (BENCHMARKS.md, "A publish asks the store once"). A token never changes; an entry goes when its stream ends or an append is
 /// refused, and the oldest-inserted go first when the table is full.
 #[derive(Default)]
 pub(crate) struct PublishTokens {

@@ -5,11 +5,8 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use ssekit_events::{Event, StreamStatus};
-use tokio::sync::broadcast;
 
-use super::{
-    now_ms, Appended, Batch, Hub, Store, StoreError, StoredEvent, StreamMeta, TOMBSTONE_MS,
-};
+use super::{now_ms, Batch, Hub, Live, Store, StoreError, StoredEvent, StreamMeta, TOMBSTONE_MS};
 
 struct Log {
     meta: StreamMeta,
@@ -19,7 +16,7 @@ struct Log {
 /// Streams held in memory.
 pub struct MemoryStore {
     streams: Mutex<HashMap<String, Log>>,
-    hub: Hub,
+    hub: Arc<Hub>,
 }
 
 impl MemoryStore {
@@ -27,7 +24,7 @@ impl MemoryStore {
     pub fn new(buffer: usize) -> Self {
         Self {
             streams: Mutex::new(HashMap::new()),
-            hub: Hub::new(buffer),
+            hub: Arc::new(Hub::new(buffer)),
         }
     }
 
@@ -117,12 +114,8 @@ impl Store for MemoryStore {
         })
     }
 
-    fn subscribe(&self, id: &str) -> broadcast::Receiver<Appended> {
+    fn subscribe(&self, id: &str) -> Live {
         self.hub.subscribe(id)
-    }
-
-    fn release(&self, id: &str) {
-        self.hub.release(id)
     }
 
     async fn running(&self) -> Result<Vec<StreamMeta>, StoreError> {

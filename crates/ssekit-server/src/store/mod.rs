@@ -1,9 +1,65 @@
-//! Append-only event logs, one per stream.
+//! Append-only event logs, one per stream: the built-in stores, and the trait a store of your
+//! own implements.
 //!
 //! A [`Store`] assigns each appended event its position, makes it durable, and only then hands it
 //! to live subscribers — so an event a browser has received is always one the store can replay.
-//! `memory` and `sqlite` live here; a Redis Streams backend implements the same trait.
+//! `memory` and `sqlite` live here. Another backend (a database the deployment already runs)
+//! implements [`Store`] and is given to the server with
+//! [`StoreConfig::Custom`](crate::StoreConfig::Custom); [`conformance`] (the `conformance`
+//! feature) is the suite every store here passes, for checking it.
+//!
+//! A store of your own, here one that counts appends in front of the memory store:
+//!
+//! ```
+//! use std::sync::atomic::{AtomicU64, Ordering};
+//! use std::sync::Arc;
+//!
+//! use async_trait::async_trait;
+//! use ssekit_events::Event;
+//! use ssekit_server::store::{Live, MemoryStore, Store, StoreError, StoredEvent, StreamMeta};
+//! use ssekit_server::{Config, StoreConfig};
+//!
+//! struct Counted {
+//!     inner: MemoryStore,
+//!     appends: AtomicU64,
+//! }
+//!
+//! #[async_trait]
+//! impl Store for Counted {
+//!     async fn create(&self, meta: StreamMeta) -> Result<(), StoreError> {
+//!         self.inner.create(meta).await
+//!     }
+//!     async fn meta(&self, id: &str) -> Result<StreamMeta, StoreError> {
+//!         self.inner.meta(id).await
+//!     }
+//!     async fn append(&self, id: &str, events: Vec<Event>) -> Result<Vec<Arc<StoredEvent>>, StoreError> {
+//!         self.appends.fetch_add(1, Ordering::Relaxed);
+//!         self.inner.append(id, events).await
+//!     }
+//!     async fn read(&self, id: &str, after: u64, limit: usize, max_bytes: usize)
+//!         -> Result<Vec<Arc<StoredEvent>>, StoreError> {
+//!         self.inner.read(id, after, limit, max_bytes).await
+//!     }
+//!     fn subscribe(&self, id: &str) -> Live {
+//!         self.inner.subscribe(id)
+//!     }
+//!     async fn running(&self) -> Result<Vec<StreamMeta>, StoreError> {
+//!         self.inner.running().await
+//!     }
+//!     async fn expire(&self, before: u64) -> Result<usize, StoreError> {
+//!         self.inner.expire(before).await
+//!     }
+//! }
+//!
+//! let store = Arc::new(Counted { inner: MemoryStore::new(256), appends: AtomicU64::new(0) });
+//! let config = Config { store: StoreConfig::Custom(store), ..Config::default() };
+//! // ssekit_server::serve(config, listener, shutdown) serves from it.
+//! # let _ = config;
+//! ```
 
+// Built with the `conformance` feature (and for the docs, so they can link to it).
+#[cfg(any(test, doc, feature = "conformance"))]
+pub mod conformance;
 mod hub;
 mod memory;
 mod sqlite;
@@ -13,9 +69,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use bytes::Bytes;
 use ssekit_events::{Event, EventKind, StreamStatus};
-use tokio::sync::broadcast;
 
-pub use hub::Hub;
+pub use hub::{Hub, Live};
 
 /// Expired streams are remembered (so their ids answer 410, not 404) this long after expiring.
 const TOMBSTONE_MS: u64 = 7 * 24 * 3600 * 1000;
@@ -102,11 +157,25 @@ pub enum StoreError {
 
 /// An append-only log of events per stream, with a live tail.
 ///
-/// Every method is safe to call from many tasks at once. Implementations must:
-/// - assign positions 1, 2, 3 … with no gaps, in the order `append` calls are served;
-/// - make an event durable before any subscriber receives it;
-/// - refuse events after a terminal one ([`StoreError::Finished`]);
-/// - deliver to [`subscribe`](Store::subscribe)rs in position order.
+/// Every method is safe to call from many tasks at once. The contract, which the server relies
+/// on and [`conformance`] checks:
+/// - **Positions.** `append` assigns positions 1, 2, 3 … per stream with no gaps, in the order
+///   its calls are served; an append's events are consecutive. [`read`](Store::read) returns
+///   them in that order, and the same bytes each time (an event id is `{stream}:{position}`).
+/// - **Durable before delivered.** An event reaches a [`subscribe`](Store::subscribe)r only once
+///   `read` (after a restart too, for a durable store) would return it: a client can never hold
+///   an event id the store cannot resume from. Feed the live tail (a [`Hub`]) only after the
+///   write is durable, and in position order.
+/// - **Terminal.** A terminal event ends its stream: any later `append`, and any append with an
+///   event after a terminal one in the same call, is refused whole with
+///   [`StoreError::Finished`]; the stream's status becomes the terminal event's. Application
+///   events are never terminal. After the terminal event the live tail is closed, so
+///   subscribers drain it and see the end.
+/// - **Errors.** [`StoreError::NotFound`], [`Expired`](StoreError::Expired),
+///   [`Exists`](StoreError::Exists) and [`Finished`](StoreError::Finished) are answers about the
+///   stream, passed on to the client as such; [`Backend`](StoreError::Backend) and
+///   [`Corrupt`](StoreError::Corrupt) are failures: logged, and the client is told the store is
+///   unavailable and to retry.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// Creates a stream. Fails with [`StoreError::Exists`] if the id is taken.
@@ -136,11 +205,8 @@ pub trait Store: Send + Sync + 'static {
 
     /// The live tail: every append from now on, one ring entry per append. Subscribe first, then
     /// read the history, and skip positions already seen — no event falls between the two.
-    fn subscribe(&self, id: &str) -> broadcast::Receiver<Appended>;
-
-    /// Called after a subscriber of `id` dropped its receiver: frees the live tail's resources
-    /// when nobody is left listening.
-    fn release(&self, id: &str);
+    /// Dropping the [`Live`] frees the tail's ring when it was the stream's last subscriber.
+    fn subscribe(&self, id: &str) -> Live;
 
     /// Streams that have not ended (a producer may have died with them).
     async fn running(&self) -> Result<Vec<StreamMeta>, StoreError>;

@@ -13,11 +13,10 @@ use std::sync::{mpsc, Arc, Mutex};
 use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension};
 use ssekit_events::{Event, EventKind, StreamStatus};
-use tokio::sync::{broadcast, oneshot};
+use tokio::sync::oneshot;
 
 use super::{
-    now_ms, Appended, Batch, Hub, Store, StoreError, StoredEvent, StreamKind, StreamMeta,
-    TOMBSTONE_MS,
+    now_ms, Batch, Hub, Live, Store, StoreError, StoredEvent, StreamKind, StreamMeta, TOMBSTONE_MS,
 };
 
 /// Most requests committed in one transaction.
@@ -28,10 +27,9 @@ const READERS: usize = 4;
 /// chunks, not after every commit.
 const CHECKPOINT_PAUSE: std::time::Duration = std::time::Duration::from_millis(100);
 /// The writer's page cache (KiB): a group of thousands of appends to as many streams dirties
-/// pages all over the events table; a small cache spills them to the WAL mid-transaction and
-/// reads them back in the next. 2,000 streams appending at once keep about 2,000 leaves hot,
-/// which 8 MiB (2,048 pages) could not hold with the interior pages: a fifth of the writer's
-/// time went to re-reading and spilling. The cache fills only as far as the writes reach.
+/// pages all over the events table, a leaf per stream plus the interior pages; a cache that
+/// cannot hold them spills them to the WAL mid-transaction and reads them back in the next
+/// (BENCHMARKS.md, "A 32 MiB writer page cache"). The cache fills only as far as the writes reach.
 const WRITER_CACHE_KIB: i64 = 32 * 1024;
 
 const SCHEMA: &str = "
@@ -126,8 +124,9 @@ const META_COLUMNS: &str = "id, kind, info, created_at, last_seq, status, finish
 /// stream (also after expiry, when the events are gone); while a stream runs, its events'
 /// highest `seq` is the position, one index seek away.
 ///
-/// A separate statement, not a correlated subquery in the row's SELECT: with the subquery, RSS
-/// after each churn cycle of 15,000 subscribers (one such read each) ended 2.5 MB higher.
+/// A separate statement, not a correlated subquery in the row's SELECT: with the subquery, the
+/// server's memory grew with each cycle of subscribers coming and going (one such read each;
+/// BENCHMARKS.md, "A running stream's position read by its own statement").
 fn position(conn: &Connection, id: &str, row_last_seq: u64, ended: bool) -> rusqlite::Result<u64> {
     if ended {
         return Ok(row_last_seq);
@@ -341,12 +340,8 @@ impl Store for SqliteStore {
         .await
     }
 
-    fn subscribe(&self, id: &str) -> broadcast::Receiver<Appended> {
+    fn subscribe(&self, id: &str) -> Live {
         self.hub.subscribe(id)
-    }
-
-    fn release(&self, id: &str) {
-        self.hub.release(id)
     }
 
     async fn running(&self) -> Result<Vec<StreamMeta>, StoreError> {

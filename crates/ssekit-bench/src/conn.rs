@@ -18,8 +18,9 @@ pub async fn subscribe(
 ) -> io::Result<(TcpStream, Vec<u8>)> {
     let socket = TcpSocket::new_v4()?;
     // The source port is chosen at connect, for the whole 4-tuple: a plain bind to port 0 must
-    // pick a port free for every destination, and after a run of 150,000 connections (the churn
-    // cases) the ports waiting out TIME_WAIT made 15,000 connects take 19 s instead of 1.
+    // pick a port free for every destination, and after the churn cases the ports waiting out
+    // TIME_WAIT made that search, and connecting, many times slower (BENCHMARKS.md, "The load
+    // generator's source ports chosen at connect").
     setsockopt(&socket, IpBindAddressNoPort, &true).map_err(io::Error::from)?;
     socket.bind(SocketAddr::new(
         IpAddr::V4(Ipv4Addr::new(127, 0, 0, source.max(1))),

@@ -10,9 +10,9 @@ use serde_json::{json, Value};
 use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
 
-use super::conn::{subscribe, Scanner};
-use super::target::{now_nanos, payload, Stream, Target};
-use super::{BenchArgs, Scenario, System};
+use crate::conn::{subscribe, Scanner};
+use crate::target::{now_nanos, payload, Stream, Target};
+use crate::{BenchArgs, Scenario, System};
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 

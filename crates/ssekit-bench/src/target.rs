@@ -4,7 +4,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::json;
 
-use super::System;
+use crate::System;
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 

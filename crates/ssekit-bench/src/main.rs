@@ -1,12 +1,18 @@
-//! `ssekit bench`: a load generator for SSE servers — ssekit and the peers it is measured
+//! `ssekit-bench`: a load generator for SSE servers — ssekit and the peers it is measured
 //! against (nginx + nchan, a plain Node.js server). It prints one JSON object of figures per
 //! run; `bench/run` starts the systems, repeats the runs and writes `BENCHMARKS.md`.
+//!
+//! A binary of its own, so the shipped `ssekit` carries neither it nor what it depends on.
+//!
+//! ```text
+//! ssekit-bench idle -n 1000 --system ssekit --url http://127.0.0.1:8080 --pid 1234
+//! ```
 
 mod conn;
 mod scenarios;
 mod target;
 
-use clap::{Args, ValueEnum};
+use clap::{Parser, ValueEnum};
 
 /// What to measure.
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -38,8 +44,9 @@ pub enum System {
     Node,
 }
 
-/// Arguments of `ssekit bench`.
-#[derive(Args, Debug, Clone)]
+/// Measure an SSE server: idle connections, fan-out, generations, replay, append, churn.
+#[derive(Parser, Debug, Clone)]
+#[command(name = "ssekit-bench", version, about)]
 pub struct BenchArgs {
     /// The scenario.
     #[arg(value_enum)]
@@ -88,7 +95,24 @@ pub struct BenchArgs {
     pub store: String,
 }
 
-pub async fn run(args: BenchArgs) -> Result<(), Box<dyn std::error::Error>> {
+// The allocator of the `ssekit` binary, so the in-process store figures are the server's.
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let args = BenchArgs::parse();
+    match run(args).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("ssekit-bench: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: BenchArgs) -> Result<(), Box<dyn std::error::Error>> {
     raise_fd_limit();
     let figures = scenarios::run(&args).await?;
     println!("{}", serde_json::to_string(&figures)?);
