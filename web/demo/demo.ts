@@ -15,6 +15,8 @@ import {
   type EventName,
   type Handlers,
 } from "../src/index";
+import type { ErrorDetail } from "../src/generated/ErrorDetail";
+import type { GenerationCreated } from "../src/generated/GenerationCreated";
 
 const params = new URLSearchParams(location.search);
 // `?api=http://host:port` streams from another server (through CORS); default: this origin. The
@@ -99,7 +101,8 @@ function bearer(token: string | null): Record<string, string> {
   return token ? { authorization: `Bearer ${token}` } : {};
 }
 
-type ApiError = { error?: { code?: string; message?: string } };
+/** What a server answers, read as untrusted (another server, a proxy's error page). */
+type ApiError = { error?: Partial<ErrorDetail> };
 
 /** A 401/403's JSON error as the page says it. */
 function refusal(res: Response, body: ApiError, what: string): string {
@@ -266,7 +269,7 @@ async function start(topic: string, blocks: number, delayMs: number) {
     state.fail("The server cannot be reached.");
     return render();
   }
-  const body = (await res.json().catch(() => ({}))) as { eventsUrl?: string; token?: string } & ApiError;
+  const body = (await res.json().catch(() => ({}))) as Partial<GenerationCreated> & ApiError;
   if (!res.ok || !body.eventsUrl) stage = "Not started";
   if (res.status === 401 || res.status === 403) {
     showTokenField();

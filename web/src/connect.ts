@@ -1,6 +1,8 @@
 import { Backoff } from "./backoff";
 import { EVENT_NAMES, isBuiltinEvent, isTerminal, seqOf, type AppEvents, type EventMap, type EventName } from "./events";
 import { authErrorCode, tokenOf, withToken, type AuthErrorCode } from "./token";
+import type { ErrorDetail } from "./generated/ErrorDetail";
+import type { GenerationSnapshot } from "./generated/GenerationSnapshot";
 
 /** A handler per event name, typed by the vocabulary. */
 export type EventHandlers = { [K in EventName]?: (data: EventMap[K], id: string) => void };
@@ -195,7 +197,7 @@ export function connect<A extends AppEvents<A> = {}>(
         if (closed) return;
         if (res.status === 401 || res.status === 403) {
           // The EventSource failed for the same reason, most likely: retrying cannot help.
-          const body = (await res.json().catch(() => null)) as { error?: { code?: string; message?: string } } | null;
+          const body = (await res.json().catch(() => null)) as { error?: Partial<ErrorDetail> } | null;
           const code = authErrorCode(res.status, body?.error?.code);
           const refused =
             res.status === 403
@@ -208,12 +210,12 @@ export function connect<A extends AppEvents<A> = {}>(
           return giveUp(body?.error?.message ? `${refused} (${body.error.message})` : refused, code);
         }
         if (res.status === 404 || res.status === 410) {
-          const body = (await res.json().catch(() => null)) as { error?: { message?: string } } | null;
+          const body = (await res.json().catch(() => null)) as { error?: Partial<ErrorDetail> } | null;
           const gone = res.status === 410 ? "This stream has expired." : "This stream no longer exists.";
           return giveUp(body?.error?.message ? `${gone} (${body.error.message})` : gone, res.status === 410 ? "expired" : "not_found");
         }
         if (res.ok) {
-          const snap = (await res.json().catch(() => null)) as { status?: string; lastEventId?: string } | null;
+          const snap = (await res.json().catch(() => null)) as Partial<GenerationSnapshot> | null;
           if (snap && snap.status !== "running" && snap.lastEventId === lastEventId) {
             // The server has nothing after what we have: the stream is over.
             finish();

@@ -1,22 +1,21 @@
 import { STAGE_CANCELLED, isBuiltinEvent, isTerminal, type EventMap, type EventName } from "./events";
 import { tokenOf } from "./token";
+import type { BlockSnapshot } from "./generated/BlockSnapshot";
+import type { ImageSnapshot } from "./generated/ImageSnapshot";
 
 export type Status = "idle" | "generating" | "complete" | "error" | "cancelled";
 
-export interface ImageState {
-  imageId: string;
-  alt: string;
-  url: string | null;
-}
+/** One image of a block: the server's snapshot type (`GET /v1/generations/{id}`), generated from Rust. */
+export type ImageState = ImageSnapshot;
 
-export interface BlockState {
+/**
+ * One block: the server's snapshot block (generated from Rust), but keyed `index` where the
+ * snapshot says `blockIndex`.
+ */
+export type BlockState = Omit<BlockSnapshot, "blockIndex" | "images"> & {
   index: number;
-  blockId: string | null;
-  title: string | null;
-  html: string;
-  status: "pending" | "streaming" | "complete";
   images: ImageState[];
-}
+};
 
 export interface StateOptions {
   /** Where the state is saved (default `sessionStorage`; `null` keeps it in memory). */

@@ -1,12 +1,13 @@
 // Tokens for a server with auth on. EventSource and <img> cannot send headers, so a stream's
 // events URL and the URLs of its images carry `?token=`; everything fetched sends
 // `Authorization: Bearer` instead. A token goes only to the API's own origin, never elsewhere.
+import type { ErrorCode } from "./generated/ErrorCode";
 
 /** The query parameter the server reads a token from (GET routes only). */
 export const TOKEN_PARAM = "token";
 
 /** What the server answers a request without the right token: 401 or 403, with one of these codes. */
-export type AuthErrorCode = "token_missing" | "token_invalid" | "token_expired" | "forbidden";
+export type AuthErrorCode = Extract<ErrorCode, "token_missing" | "token_invalid" | "token_expired" | "forbidden">;
 
 const AUTH_CODES: readonly string[] = ["token_missing", "token_invalid", "token_expired", "forbidden"];
 

@@ -75,7 +75,7 @@ impl Call {
             }
             (Method::Post, "cancel", None) => Call::Cancel,
             (Method::Post, "publish", None) => Call::Publish,
-            _ => return Err(ApiError::not_found("no such route")),
+            _ => return Err(ApiError::unknown_route()),
         };
         Ok((id, call))
     }

@@ -4,7 +4,7 @@
 use std::rc::Rc;
 use std::time::Duration;
 
-use ssekit_api::{ApiError, StreamMeta};
+use ssekit_api::{ErrorCode, GenerationInfo, StreamMeta};
 use ssekit_demo::Script;
 
 use crate::stream::{now_ms, Inner};
@@ -12,11 +12,9 @@ use crate::stream::{now_ms, Inner};
 /// Runs the script of `meta`'s generation to its end, or until the stream ends some other way
 /// (a cancel).
 pub async fn run(stream: Rc<Inner>, meta: StreamMeta) {
-    let info = &meta.info;
-    let topic = info.get("topic").and_then(|t| t.as_str()).unwrap_or("");
-    let blocks = info.get("blocks").and_then(|b| b.as_u64()).unwrap_or(6) as u32;
-    let delay = info.get("delayMs").and_then(|d| d.as_u64()).unwrap_or(150);
-    let mut script = Script::new(&meta.id, topic, blocks);
+    let info = GenerationInfo::of(&meta);
+    let delay = info.delay_ms;
+    let mut script = Script::new(&meta.id, &info.topic, info.blocks);
     while let Some(step) = script.next_step() {
         if step.pause && delay > 0 {
             worker::Delay::from(Duration::from_millis(delay)).await;
@@ -26,7 +24,7 @@ pub async fn run(stream: Rc<Inner>, meta: StreamMeta) {
         ssekit_api::sanitize::sanitize(&mut event);
         if let Err(e) = stream.append(std::slice::from_ref(&event)) {
             // `stream_finished`: cancelled meanwhile. Anything else: the watchdog ends the stream.
-            if e.code() != ApiError::finished().code() {
+            if e.code() != ErrorCode::StreamFinished {
                 worker::console_error!("ssekit worker: pipeline of {}: {e}", meta.id);
             }
             return;

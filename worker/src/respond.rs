@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use futures::future::{select, Either};
 use futures::{Stream, StreamExt};
-use serde_json::Value;
 use ssekit_api::ApiError;
 use worker::{Headers, Request, Response, ResponseBuilder, Result};
 
@@ -21,7 +20,7 @@ pub fn internal(e: worker::Error) -> ApiError {
 }
 
 /// `status` with a JSON body.
-pub fn json(status: u16, body: &Value) -> Answer {
+pub fn json(status: u16, body: &impl serde::Serialize) -> Answer {
     let res = Response::from_json(body).map_err(internal)?;
     Ok(res.with_status(status))
 }
@@ -71,16 +70,6 @@ pub fn no_content() -> Response {
 /// this, it gets the reset: the Worker will not read an unbounded body for it.
 const DRAIN_MAX: usize = 8 * 1024 * 1024;
 
-/// `408`: the body did not arrive in time (a client that declares a length and stalls must not
-/// hold the request open).
-pub fn request_timeout() -> ApiError {
-    ApiError::new(
-        http::StatusCode::REQUEST_TIMEOUT,
-        "request_timeout",
-        "the request body did not arrive in time",
-    )
-}
-
 /// Reads a JSON request body of at most `limit` bytes within `timeout_ms`: `415` for another
 /// content type, `413` over the limit (checked as it arrives, so a huge body is never held),
 /// `408` past the deadline. A refused body is still read (and dropped) up to [`DRAIN_MAX`], so
@@ -114,7 +103,7 @@ pub async fn read_body(
         let chunk = match select(chunks.next(), deadline.as_mut()).await {
             Either::Left((Some(chunk), _)) => chunk.map_err(internal)?,
             Either::Left((None, _)) => break,
-            Either::Right(_) => return Err(request_timeout()),
+            Either::Right(_) => return Err(ApiError::body_timeout()),
         };
         if refused.is_none() && body.len() + chunk.len() > limit {
             refused = Some(ssekit_api::too_large(limit));

@@ -12,10 +12,10 @@
 //! the zone's rate limiting rules (Security → WAF → Rate limiting rules), which count per client
 //! address at the edge, before the Worker runs.
 
-use serde_json::json;
 use ssekit_api::auth::{self, Action, Auth};
+use ssekit_api::response::{Creation, GenerationCreated, Health};
 use ssekit_api::routes::{Endpoint, Route};
-use ssekit_api::{ApiError, GenerationSpec, StreamKind, StreamMeta};
+use ssekit_api::{ApiError, ErrorCode, GenerationSpec, StreamKind, StreamMeta};
 use ssekit_demo::page;
 use worker::{Env, Headers, Method, Request, RequestInit, Response, Result};
 
@@ -65,8 +65,7 @@ fn auth_unusable(req: &Request, config: &Config) -> Option<ApiError> {
         return None;
     }
     Some(ApiError::new(
-        http::StatusCode::INTERNAL_SERVER_ERROR,
-        "auth_config_invalid",
+        ErrorCode::AuthConfigInvalid,
         "the server's auth configuration is invalid (its log says why); it answers nothing \
          until its operator fixes it",
     ))
@@ -135,10 +134,10 @@ fn publish_auth(
 }
 
 /// The subscribe token a creation answer carries, when auth is on and has a secret to sign it.
-fn add_subscribe_token(config: &Config, answer: &mut serde_json::Value, id: &str) {
+fn add_subscribe_token(config: &Config, answer: &mut impl Creation, id: &str) {
     let auth: Option<&Auth> = config.auth.as_ref().ok().and_then(|a| a.as_deref());
     if let Some(token) = auth.and_then(|a| a.mint_subscribe(id, now_secs())) {
-        auth::add_subscribe_token(answer, &token);
+        answer.add_subscribe_token(&token);
     }
 }
 
@@ -166,16 +165,21 @@ async fn route(mut req: Request, env: &Env, config: &Config) -> Answer {
             let (content_type, body) = page::asset(&file).ok_or_else(ApiError::unknown_asset)?;
             respond::typed(content_type, body.to_vec(), "no-cache")
         }
-        Route::Health => respond::json(200, &json!({ "status": "ok" })),
+        Route::Health => respond::json(200, &Health::OK),
         // The runtime's own analytics stand in for Prometheus here.
-        Route::Metrics => Err(ApiError::not_found("no such route")),
+        Route::Metrics => Err(ApiError::unknown_route()),
+        Route::OpenApi => respond::typed(
+            "application/json",
+            ssekit_api::openapi::json().as_bytes().to_vec(),
+            "no-cache",
+        ),
         Route::CreateGeneration => {
             authorize(&req, config, Action::Create)?;
             let body =
                 respond::read_body(&mut req, config.max_body, config.body_timeout_ms).await?;
             let spec = GenerationSpec::from_request(ssekit_api::parse_json(&body)?, PIPELINES)?;
             let id = start(env, &spec).await?;
-            let mut answer = ssekit_api::urls(&id);
+            let mut answer = GenerationCreated::new(&id);
             add_subscribe_token(config, &mut answer, &id);
             let res = respond::json(201, &answer)?;
             res.headers()

@@ -14,7 +14,8 @@ use std::time::Duration;
 use futures::StreamExt;
 use serde_json::json;
 use ssekit_api::auth::{self, Action};
-use ssekit_api::{ApiError, StreamKind, StreamMeta};
+use ssekit_api::response::{Cancelled, GenerationSnapshot, Published};
+use ssekit_api::{ApiError, ErrorCode, StreamKind, StreamMeta};
 use ssekit_events::{ErrorEvent, Event, EventId, STAGE_CANCELLED, STAGE_INTERRUPTED};
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
 
@@ -172,7 +173,7 @@ impl Inner {
             Call::Snapshot => {
                 let meta = self.existing(&id)?;
                 let snap = self.log.snapshot().map_err(internal)?;
-                respond::json(200, &ssekit_api::snapshot_body(&meta, &snap))
+                respond::json(200, &GenerationSnapshot::new(&meta, &snap))
             }
             Call::Document => {
                 let meta = self.existing(&id)?;
@@ -456,8 +457,8 @@ impl Inner {
         meta.check_cancellable()?;
         let cancelled = Event::fatal(STAGE_CANCELLED, "the generation was cancelled");
         match self.append(&[cancelled]) {
-            Ok(_) => respond::json(202, &ssekit_api::cancelled(id)),
-            Err(e) if e.code() == ApiError::finished().code() => Err(ApiError::already_finished()),
+            Ok(_) => respond::json(202, &Cancelled::new(id)),
+            Err(e) if e.code() == ErrorCode::StreamFinished => Err(ApiError::already_finished()),
             Err(e) => Err(e),
         }
     }
@@ -489,7 +490,7 @@ impl Inner {
             respond::read_body(req, self.config.max_body, self.config.body_timeout_ms).await?;
         let events = ssekit_api::publish_events(&body)?;
         let rows = self.append(&events)?;
-        respond::json(201, &ssekit_api::published(id, rows.iter().map(|r| r.seq)))
+        respond::json(201, &Published::new(id, rows.iter().map(|r| r.seq)))
     }
 
     /// With auth on, a bearer that is not a JWT publishes if it is the stream's publish token
@@ -503,7 +504,7 @@ impl Inner {
                     .is_ok()
             }
             // A failing store says nothing of the stream.
-            Err(e) if e.code() == ApiError::store_unavailable().code() => return Err(e),
+            Err(e) if e.code() == ErrorCode::StoreUnavailable => return Err(e),
             Err(_) => false,
         };
         if matches {
@@ -518,8 +519,7 @@ impl Inner {
         };
         let refusal = refusal.unwrap_or_else(|| {
             ApiError::new(
-                http::StatusCode::UNAUTHORIZED,
-                "token_invalid",
+                ErrorCode::TokenInvalid,
                 "that token is neither this stream's publish token nor a JWT",
             )
         });

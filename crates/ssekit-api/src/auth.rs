@@ -20,15 +20,14 @@
 //! assert!(grant.allows(&Action::Subscribe("gen_abc"), Source::Query));
 //! assert!(!grant.allows(&Action::Subscribe("gen_abcd"), Source::Query));
 //! assert!(!grant.allows(&Action::Create, Source::Header));
-//! assert_eq!(auth.verify(&token, 1_000 + 3600 + 61).unwrap_err().code(), "token_expired");
+//! assert_eq!(auth.verify(&token, 1_000 + 3600 + 61).unwrap_err().code(), ssekit_api::ErrorCode::TokenExpired);
 //! ```
 
-use http::StatusCode;
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 
 /// The query parameter a token may come in (`?token=`), for EventSource, which cannot set headers.
 pub const QUERY_PARAM: &str = "token";
@@ -107,7 +106,7 @@ pub fn find_token(
     if !reads {
         return None;
     }
-    if let Some(token) = crate::query_param(query, QUERY_PARAM) {
+    if let Some(token) = crate::request::query_param(query, QUERY_PARAM) {
         return presented(Source::Query, &token);
     }
     let cookie = cookie?
@@ -391,8 +390,7 @@ impl Auth {
             .ok_or_else(|| token_invalid("the token has no exp"))?;
         if exp + leeway <= now {
             return Err(ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "token_expired",
+                ErrorCode::TokenExpired,
                 "the token has expired",
             ));
         }
@@ -451,20 +449,6 @@ impl Auth {
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, key).ok()
     }
-}
-
-/// Adds a minted subscribe token to a creation answer: `token`, and `eventsUrl` carrying it as
-/// `?token=`, so a backend can hand a browser one URL.
-pub fn add_subscribe_token(answer: &mut serde_json::Value, token: &str) {
-    let Some(answer) = answer.as_object_mut() else {
-        return;
-    };
-    if let Some(url) = answer.get("eventsUrl").and_then(|u| u.as_str()) {
-        let encoded: String = form_urlencoded::byte_serialize(token.as_bytes()).collect();
-        let with = format!("{url}?{QUERY_PARAM}={encoded}");
-        answer.insert("eventsUrl".into(), with.into());
-    }
-    answer.insert("token".into(), token.into());
 }
 
 fn check_secret(secret: &[u8]) -> Result<(), InvalidAuth> {
@@ -574,19 +558,18 @@ fn jwks(text: &[u8]) -> Result<Vec<Key>, InvalidAuth> {
 
 /// Checks that a stream a JWT may publish to takes published events at all: a generation is
 /// written by its pipeline alone, whatever a token's `publish` pattern matches (`403 forbidden`).
-pub fn check_publishable(meta: &crate::StreamMeta) -> Result<(), ApiError> {
+pub fn check_publishable(meta: &crate::stream::StreamMeta) -> Result<(), ApiError> {
     match meta.kind {
-        crate::StreamKind::Published => Ok(()),
-        crate::StreamKind::Generation => Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
+        crate::stream::StreamKind::Published => Ok(()),
+        crate::stream::StreamKind::Generation => Err(ApiError::new(
+            ErrorCode::Forbidden,
             "a generation is written by its pipeline alone; publish to a stream made with POST /v1/streams",
         )),
     }
 }
 
 fn token_invalid(message: &str) -> ApiError {
-    ApiError::new(StatusCode::UNAUTHORIZED, "token_invalid", message)
+    ApiError::new(ErrorCode::TokenInvalid, message)
 }
 
 fn token_missing(action: &Action<'_>) -> ApiError {
@@ -596,7 +579,7 @@ fn token_missing(action: &Action<'_>) -> ApiError {
         }
         _ => "this route needs a token: Authorization: Bearer <token>",
     };
-    ApiError::new(StatusCode::UNAUTHORIZED, "token_missing", message)
+    ApiError::new(ErrorCode::TokenMissing, message)
 }
 
 fn forbidden(action: &Action<'_>, source: Source) -> ApiError {
@@ -609,12 +592,13 @@ fn forbidden(action: &Action<'_>, source: Source) -> ApiError {
         Action::Publish(_) => "the token does not grant publish to this stream",
         Action::Cancel(_) => "the token does not grant cancel of this generation",
     };
-    ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)
+    ApiError::new(ErrorCode::Forbidden, message)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::response::{Creation, StreamCreated};
 
     const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef";
 
@@ -649,20 +633,23 @@ mod tests {
         assert!(grant.allows(&Action::Create, Source::Header));
         assert!(!grant.allows(&Action::Create, Source::Cookie));
         for (claims, code) in [
-            (json!({"iss": "app", "aud": "ssekit"}), "token_invalid"),
+            (
+                json!({"iss": "app", "aud": "ssekit"}),
+                ErrorCode::TokenInvalid,
+            ),
             (
                 json!({"exp": 900, "iss": "app", "aud": "ssekit"}),
-                "token_expired",
+                ErrorCode::TokenExpired,
             ),
             (
                 json!({"exp": 2000, "nbf": 1500, "iss": "app", "aud": "ssekit"}),
-                "token_invalid",
+                ErrorCode::TokenInvalid,
             ),
             (
                 json!({"exp": 2000, "iss": "other", "aud": "ssekit"}),
-                "token_invalid",
+                ErrorCode::TokenInvalid,
             ),
-            (json!({"exp": 2000, "iss": "app"}), "token_invalid"),
+            (json!({"exp": 2000, "iss": "app"}), ErrorCode::TokenInvalid),
         ] {
             let e = auth
                 .verify(&sign(claims.clone(), SECRET), 1000)
@@ -683,21 +670,24 @@ mod tests {
         );
         assert_eq!(
             auth.verify(&other, 1000).unwrap_err().code(),
-            "token_invalid"
+            ErrorCode::TokenInvalid
         );
         // {"alg":"none"} . {"exp":2000} . (no signature)
         let none = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJleHAiOjIwMDB9.";
-        assert_eq!(auth.verify(none, 1000).unwrap_err().code(), "token_invalid");
+        assert_eq!(
+            auth.verify(none, 1000).unwrap_err().code(),
+            ErrorCode::TokenInvalid
+        );
         for garbage in ["", "a.b.c", "...", "x", &"a".repeat(MAX_TOKEN + 1)] {
             assert_eq!(
                 auth.verify(garbage, 1000).unwrap_err().code(),
-                "token_invalid"
+                ErrorCode::TokenInvalid
             );
         }
         assert!(Auth::hs256(b"short").is_err());
         let typo = sign(json!({"exp": 2000, "ssekit": {"subcribe": ["*"]}}), SECRET);
         let e = auth.verify(&typo, 1000).unwrap_err();
-        assert_eq!(e.code(), "token_invalid");
+        assert_eq!(e.code(), ErrorCode::TokenInvalid);
         assert!(e.body().contains("do not parse"), "{}", e.body());
     }
 
@@ -713,7 +703,10 @@ mod tests {
             token: token.clone(),
         };
         let e = auth.authorize(None, &Action::Create, 1000).unwrap_err();
-        assert_eq!((e.status().as_u16(), e.code()), (401, "token_missing"));
+        assert_eq!(
+            (e.status().as_u16(), e.code()),
+            (401, ErrorCode::TokenMissing)
+        );
         let e = auth
             .authorize(
                 Some(&with(Source::Header)),
@@ -721,7 +714,7 @@ mod tests {
                 1000,
             )
             .unwrap_err();
-        assert_eq!((e.status().as_u16(), e.code()), (403, "forbidden"));
+        assert_eq!((e.status().as_u16(), e.code()), (403, ErrorCode::Forbidden));
         assert!(auth
             .authorize(
                 Some(&with(Source::Cookie)),
@@ -735,7 +728,7 @@ mod tests {
         let e = auth
             .authorize(Some(&with(Source::Cookie)), &Action::Cancel("gen_b"), 1000)
             .unwrap_err();
-        assert_eq!(e.code(), "forbidden");
+        assert_eq!(e.code(), ErrorCode::Forbidden);
     }
 
     #[test]
@@ -770,14 +763,14 @@ mod tests {
         assert!(!grant.create && grant.publish.is_empty() && grant.cancel.is_empty());
         assert_eq!(
             auth.verify(&token, 1000 + 60 + LEEWAY).unwrap_err().code(),
-            "token_expired"
+            ErrorCode::TokenExpired
         );
-        let mut answer = json!({"id": "str_x", "eventsUrl": "/v1/streams/str_x/events"});
-        add_subscribe_token(&mut answer, &token);
-        assert_eq!(answer["token"], token.as_str());
+        let mut answer = StreamCreated::new("str_x", "pub_x");
+        answer.add_subscribe_token(&token);
+        assert_eq!(answer.token.as_deref(), Some(token.as_str()));
         assert_eq!(
-            answer["eventsUrl"],
-            format!("/v1/streams/str_x/events?token={token}")
+            answer.events_url,
+            format!("/v1/generations/str_x/events?token={token}")
         );
     }
 
@@ -806,7 +799,7 @@ mod tests {
             let forged = sign(claims.clone(), &public);
             assert_eq!(
                 auth.verify(&forged, 1000).unwrap_err().code(),
-                "token_invalid"
+                ErrorCode::TokenInvalid
             );
         }
         assert!(Auth::public_key(b"not a key").is_err());

@@ -1,21 +1,146 @@
-//! Typed API errors: a status paired with a stable code and a message for people.
+//! Typed API errors: one catalogue of codes ([`ErrorCode`]), each with its one status, and the
+//! error ([`ApiError`]) a route answers with: a code, a message for people, maybe `Retry-After`.
 
 use http::StatusCode;
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+use utoipa::ToSchema;
 
-/// An error answered as `{"error":{"code":"…","message":"…"}}` with its status.
+/// Declares the catalogue once: each code's variant, wire name and status.
+macro_rules! catalogue {
+    ($( $(#[$doc:meta])* $variant:ident = $name:literal, $status:ident; )*) => {
+        /// Every error code the server, its fast path and the Worker answer, serialized as its
+        /// snake_case name. Each code has exactly one status; docs/decisions.md's error table
+        /// lists the same pairs (a unit test compares them).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS, ToSchema)]
+        #[serde(rename_all = "snake_case")]
+        #[ts(export)]
+        pub enum ErrorCode {
+            $( $(#[$doc])* $variant, )*
+        }
+
+        impl ErrorCode {
+            /// Every code, in the order of the catalogue (by status).
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant),*];
+
+            /// The code's name on the wire.
+            pub const fn as_str(self) -> &'static str {
+                match self { $(ErrorCode::$variant => $name,)* }
+            }
+
+            /// The one status this code is answered with.
+            ///
+            /// ```
+            /// use ssekit_api::error::ErrorCode;
+            /// assert_eq!(ErrorCode::RateLimited.status(), 429);
+            /// assert_eq!(ErrorCode::RateLimited.as_str(), "rate_limited");
+            /// assert_eq!(serde_json::to_string(&ErrorCode::NotAGeneration).unwrap(), r#""not_a_generation""#);
+            /// ```
+            pub const fn status(self) -> StatusCode {
+                match self { $(ErrorCode::$variant => StatusCode::$status,)* }
+            }
+        }
+    };
+}
+
+catalogue! {
+    /// A malformed request head (the connection then closes).
+    BadRequest = "bad_request", BAD_REQUEST;
+    /// A body that is not JSON.
+    InvalidJson = "invalid_json", BAD_REQUEST;
+    /// A malformed resume position, several of them, one of another stream or ahead of it.
+    InvalidLastEventId = "invalid_last_event_id", BAD_REQUEST;
+    /// Auth off: publishing without a bearer token.
+    Unauthorized = "unauthorized", UNAUTHORIZED;
+    /// Auth on: a route that needs a token got none.
+    TokenMissing = "token_missing", UNAUTHORIZED;
+    /// Auth on: a token that does not verify.
+    TokenInvalid = "token_invalid", UNAUTHORIZED;
+    /// Auth on: a token past its `exp`.
+    TokenExpired = "token_expired", UNAUTHORIZED;
+    /// A valid token without the right (auth off: another stream's publish token).
+    Forbidden = "forbidden", FORBIDDEN;
+    /// No such route, stream or asset.
+    NotFound = "not_found", NOT_FOUND;
+    /// The document before `persist-complete`.
+    NotPersisted = "not_persisted", NOT_FOUND;
+    /// A known route with another method.
+    MethodNotAllowed = "method_not_allowed", METHOD_NOT_ALLOWED;
+    /// A head or body that did not arrive in time.
+    RequestTimeout = "request_timeout", REQUEST_TIMEOUT;
+    /// Creating a stream whose id is taken.
+    Exists = "exists", CONFLICT;
+    /// Cancelling a published stream.
+    NotAGeneration = "not_a_generation", CONFLICT;
+    /// Cancelling a stream that has ended.
+    AlreadyFinished = "already_finished", CONFLICT;
+    /// Publishing to a stream that has ended.
+    StreamFinished = "stream_finished", CONFLICT;
+    /// A finished stream past its retention.
+    Expired = "expired", GONE;
+    /// A body over the size limit.
+    PayloadTooLarge = "payload_too_large", PAYLOAD_TOO_LARGE;
+    /// A `Content-Type` that is not JSON.
+    UnsupportedMediaType = "unsupported_media_type", UNSUPPORTED_MEDIA_TYPE;
+    /// Well-formed JSON with a bad field or event.
+    InvalidRequest = "invalid_request", UNPROCESSABLE_ENTITY;
+    /// A `pipeline` the server does not run.
+    UnknownPipeline = "unknown_pipeline", UNPROCESSABLE_ENTITY;
+    /// Creations from one client over the rate, with `Retry-After`.
+    RateLimited = "rate_limited", TOO_MANY_REQUESTS;
+    /// A request head over the size or line limit.
+    HeadersTooLarge = "headers_too_large", REQUEST_HEADER_FIELDS_TOO_LARGE;
+    /// The Worker's auth variables cannot be used: it answers nothing until they are fixed.
+    AuthConfigInvalid = "auth_config_invalid", INTERNAL_SERVER_ERROR;
+    /// Over the connection limit, with `Retry-After`.
+    TooManyConnections = "too_many_connections", SERVICE_UNAVAILABLE;
+    /// The store (on the Worker: the runtime) failed, with `Retry-After`.
+    StoreUnavailable = "store_unavailable", SERVICE_UNAVAILABLE;
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An error answered as `{"error":{"code":"…","message":"…"}}` with its code's status.
+///
+/// ```
+/// use ssekit_api::error::{ApiError, ErrorCode};
+/// let e = ApiError::new(ErrorCode::Exists, "a stream with that id exists");
+/// assert_eq!((e.status().as_u16(), e.code()), (409, ErrorCode::Exists));
+/// assert_eq!(e.body(), r#"{"error":{"code":"exists","message":"a stream with that id exists"}}"#);
+/// ```
 #[derive(Debug, Clone)]
 pub struct ApiError {
-    status: StatusCode,
-    code: &'static str,
+    code: ErrorCode,
     message: String,
     retry_after: Option<u32>,
 }
 
+/// The body of every error answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
+#[ts(export)]
+pub struct ErrorBody {
+    /// What went wrong.
+    pub error: ErrorDetail,
+}
+
+/// The code and message of an [`ErrorBody`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
+#[ts(export)]
+pub struct ErrorDetail {
+    /// The stable code, for programs.
+    pub code: ErrorCode,
+    /// What went wrong, for people; it repeats at most 64 characters of a client's value.
+    pub message: String,
+}
+
 impl ApiError {
-    /// An error with this status, code and message.
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    /// An error with this code (and so its status) and message.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         Self {
-            status,
             code,
             message: message.into(),
             retry_after: None,
@@ -28,29 +153,19 @@ impl ApiError {
         self
     }
 
-    /// 400 `invalid_json`.
-    pub fn invalid_json(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "invalid_json", message)
-    }
-
-    /// 422 `invalid_request`: well-formed, but a field is wrong.
-    pub fn invalid(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request", message)
-    }
-
-    /// 404 `not_found`.
-    pub fn not_found(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", message)
-    }
-
-    /// The status.
+    /// The status, the code's.
     pub fn status(&self) -> StatusCode {
-        self.status
+        self.code.status()
     }
 
     /// The code.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         self.code
+    }
+
+    /// The message.
+    pub fn message(&self) -> &str {
+        &self.message
     }
 
     /// The `Retry-After` seconds, if any.
@@ -58,9 +173,19 @@ impl ApiError {
         self.retry_after
     }
 
+    /// The answer's body.
+    pub fn to_body(&self) -> ErrorBody {
+        ErrorBody {
+            error: ErrorDetail {
+                code: self.code,
+                message: self.message.clone(),
+            },
+        }
+    }
+
     /// The JSON body.
     pub fn body(&self) -> String {
-        serde_json::json!({ "error": { "code": self.code, "message": self.message } }).to_string()
+        serde_json::to_string(&self.to_body()).expect("an error body serializes")
     }
 }
 
@@ -69,7 +194,7 @@ impl std::fmt::Display for ApiError {
         write!(
             f,
             "{} {}: {}",
-            self.status.as_u16(),
+            self.status().as_u16(),
             self.code,
             self.message
         )
@@ -83,7 +208,7 @@ impl axum::response::IntoResponse for ApiError {
     fn into_response(self) -> axum::response::Response {
         use http::{header, HeaderValue};
         let mut res = (
-            self.status,
+            self.status(),
             [(header::CONTENT_TYPE, "application/json")],
             self.body(),
         )
@@ -96,17 +221,53 @@ impl axum::response::IntoResponse for ApiError {
     }
 }
 
+/// The errors several routes or front ends answer, with their one message.
 impl ApiError {
+    /// 400 `invalid_json`.
+    pub fn invalid_json(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InvalidJson, message)
+    }
+
+    /// 422 `invalid_request`: well-formed, but a field is wrong.
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InvalidRequest, message)
+    }
+
+    /// 404 `not_found`.
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::NotFound, message)
+    }
+
+    /// 404 `not_found` for a path no route takes.
+    pub fn unknown_route() -> Self {
+        Self::not_found("no such route")
+    }
+
+    /// 405 `method_not_allowed`: a known route asked with another method.
+    pub fn method_not_allowed() -> Self {
+        Self::new(
+            ErrorCode::MethodNotAllowed,
+            "this route does not take that method",
+        )
+    }
+
+    /// 408 `request_timeout` for a body that did not arrive in time.
+    pub fn body_timeout() -> Self {
+        Self::new(
+            ErrorCode::RequestTimeout,
+            "the request body did not arrive in time",
+        )
+    }
+
     /// 400 `invalid_last_event_id`.
     pub fn bad_last_event_id(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "invalid_last_event_id", message)
+        Self::new(ErrorCode::InvalidLastEventId, message)
     }
 
     /// 409 `stream_finished`: the stream has its terminal event.
     pub fn finished() -> Self {
         Self::new(
-            StatusCode::CONFLICT,
-            "stream_finished",
+            ErrorCode::StreamFinished,
             "the stream has ended; it takes no more events",
         )
     }
@@ -114,8 +275,7 @@ impl ApiError {
     /// 503 `store_unavailable` with `Retry-After: 1`.
     pub fn store_unavailable() -> Self {
         Self::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "store_unavailable",
+            ErrorCode::StoreUnavailable,
             "the event store failed; try again",
         )
         .retry_after(1)
@@ -124,8 +284,7 @@ impl ApiError {
     /// 410 `expired`.
     pub fn expired() -> Self {
         Self::new(
-            StatusCode::GONE,
-            "expired",
+            ErrorCode::Expired,
             "the stream has expired and its events were removed",
         )
     }
@@ -142,18 +301,13 @@ impl ApiError {
 
     /// 409 `exists`: a stream with that id was already created.
     pub fn exists() -> Self {
-        Self::new(
-            StatusCode::CONFLICT,
-            "exists",
-            "a stream with that id exists",
-        )
+        Self::new(ErrorCode::Exists, "a stream with that id exists")
     }
 
     /// 409 `not_a_generation`: cancel was asked of a published stream.
     pub fn not_a_generation() -> Self {
         Self::new(
-            StatusCode::CONFLICT,
-            "not_a_generation",
+            ErrorCode::NotAGeneration,
             "only generations can be cancelled; a published stream ends with its publisher's terminal event",
         )
     }
@@ -161,22 +315,64 @@ impl ApiError {
     /// 409 `already_finished`: cancel was asked of a generation that has ended.
     pub fn already_finished() -> Self {
         Self::new(
-            StatusCode::CONFLICT,
-            "already_finished",
+            ErrorCode::AlreadyFinished,
             "the generation has already ended",
         )
     }
-}
 
-impl ApiError {
     /// 429 `rate_limited` with `Retry-After: secs` (at least 1): a client created streams
     /// faster than the server allows.
     pub fn rate_limited(secs: u32) -> Self {
         Self::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
+            ErrorCode::RateLimited,
             "too many streams created from this address; retry after Retry-After seconds",
         )
         .retry_after(secs.max(1))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// docs/decisions.md's error table lists exactly the catalogue, code and status, so the
+    /// documentation cannot drift from what the code answers.
+    #[test]
+    fn the_decisions_error_table_is_the_catalogue() {
+        let doc = include_str!("../../../docs/decisions.md");
+        let table = doc
+            .split("| code | status | when |")
+            .nth(1)
+            .expect("docs/decisions.md has a `| code | status | when |` table");
+        let documented: Vec<(String, u16)> = table
+            .lines()
+            .skip(2)
+            .take_while(|l| l.starts_with('|'))
+            .map(|l| {
+                let cells: Vec<&str> = l.split('|').map(str::trim).collect();
+                let code = cells[1].trim_matches('`').to_owned();
+                let status = cells[2]
+                    .parse()
+                    .unwrap_or_else(|_| panic!("a status in {l}"));
+                (code, status)
+            })
+            .collect();
+        let catalogue: Vec<(String, u16)> = ErrorCode::ALL
+            .iter()
+            .map(|c| (c.as_str().to_owned(), c.status().as_u16()))
+            .collect();
+        assert_eq!(
+            documented, catalogue,
+            "docs/decisions.md's error table must list ErrorCode::ALL, in its order"
+        );
+    }
+
+    #[test]
+    fn names_round_trip_through_serde() {
+        for code in ErrorCode::ALL {
+            let json = serde_json::to_string(code).unwrap();
+            assert_eq!(json, format!("\"{}\"", code.as_str()));
+            assert_eq!(serde_json::from_str::<ErrorCode>(&json).unwrap(), *code);
+        }
     }
 }

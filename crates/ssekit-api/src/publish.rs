@@ -1,11 +1,48 @@
 //! The publish API's body: `{event, data}` or `{events: [{event, data}, …]}`, checked and
 //! sanitized, and the publish token check.
 
-use http::StatusCode;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use ssekit_events::Event;
+use ts_rs::TS;
+use utoipa::ToSchema;
 
-use crate::{parse_json, sanitize, ApiError, StreamKind, StreamMeta};
+use crate::error::{ApiError, ErrorCode};
+use crate::request::parse_json;
+use crate::response::StreamCreated;
+use crate::sanitize;
+use crate::stream::{StreamKind, StreamMeta};
+
+/// One event as a publisher sends it: a name of the vocabulary, or an application event's
+/// (`namespace.name`), and its data (checked against the vocabulary's payload for built-in
+/// events; any JSON value for application events; missing is `null`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
+#[ts(export)]
+pub struct PublishEvent {
+    /// The event's name.
+    #[schema(max_length = 64, example = "block-content")]
+    pub event: String,
+    /// The event's data.
+    #[serde(default)]
+    #[ts(type = "unknown")]
+    pub data: Value,
+}
+
+/// The body of `POST /v1/streams/{id}/events`: one event, or a batch of at most 256 (a
+/// terminal event only last). The server reads it with `publish_events`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
+#[serde(untagged)]
+#[ts(export)]
+pub enum PublishRequest {
+    /// `{"events": [{event, data}, …]}`
+    Batch {
+        /// The events, in order.
+        #[schema(min_items = 1, max_items = 256)]
+        events: Vec<PublishEvent>,
+    },
+    /// `{event, data}`
+    One(PublishEvent),
+}
 
 /// Most events one request (or one append) may carry.
 pub const MAX_BATCH: usize = 256;
@@ -81,8 +118,7 @@ pub fn check_publish_token(authorization: Option<&str>, token: &str) -> Result<(
         .map(str::trim)
         .ok_or_else(|| {
             ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "unauthorized",
+                ErrorCode::Unauthorized,
                 "publishing needs Authorization: Bearer <publishToken>",
             )
         })?;
@@ -90,8 +126,7 @@ pub fn check_publish_token(authorization: Option<&str>, token: &str) -> Result<(
         Ok(())
     } else {
         Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
+            ErrorCode::Forbidden,
             "that publish token is not this stream's",
         ))
     }
@@ -105,12 +140,12 @@ fn same(a: &[u8], b: &[u8]) -> bool {
 /// `POST /v1/streams`: checks the body (empty, or a JSON object) and makes the new stream's
 /// record and the `201` answer, from a fresh id and publish token (see [`format_id`]).
 ///
-/// [`format_id`]: crate::format_id
+/// [`format_id`]: crate::stream::format_id
 ///
 /// ```
-/// let (meta, body) = ssekit_api::create_stream(b"{}", "str_1".into(), "pub_1".into(), 0).unwrap();
+/// let (meta, answer) = ssekit_api::create_stream(b"{}", "str_1".into(), "pub_1".into(), 0).unwrap();
 /// assert_eq!(meta.info["publishToken"], "pub_1");
-/// assert_eq!(body["publishUrl"], "/v1/streams/str_1/events");
+/// assert_eq!(answer.publish_url, "/v1/streams/str_1/events");
 /// assert_eq!(ssekit_api::create_stream(b"[]", "str_1".into(), "pub_1".into(), 0).unwrap_err().status(), 422);
 /// ```
 pub fn create_stream(
@@ -118,20 +153,14 @@ pub fn create_stream(
     id: String,
     token: String,
     now_ms: u64,
-) -> Result<(StreamMeta, Value), ApiError> {
+) -> Result<(StreamMeta, StreamCreated), ApiError> {
     if !body.is_empty() {
         let v: Value = parse_json(body)?;
         if !v.is_object() {
             return Err(ApiError::invalid("the body must be a JSON object"));
         }
     }
-    let answer = json!({
-        "id": id,
-        "publishToken": token,
-        "eventsUrl": format!("/v1/generations/{id}/events"),
-        "publishUrl": format!("/v1/streams/{id}/events"),
-        "snapshotUrl": format!("/v1/generations/{id}"),
-    });
+    let answer = StreamCreated::new(&id, &token);
     let meta = StreamMeta::new(
         id,
         StreamKind::Published,
@@ -139,18 +168,6 @@ pub fn create_stream(
         now_ms,
     );
     Ok((meta, answer))
-}
-
-/// The `201` answer to a publish: the ids of the stored events and the last of them.
-///
-/// ```
-/// let answer = ssekit_api::published("str_1", [4, 5]);
-/// assert_eq!(answer.to_string(), r#"{"ids":["str_1:4","str_1:5"],"lastEventId":"str_1:5"}"#);
-/// ```
-pub fn published(stream: &str, seqs: impl IntoIterator<Item = u64>) -> Value {
-    let ids: Vec<String> = seqs.into_iter().map(|s| format!("{stream}:{s}")).collect();
-    let last = ids.last().cloned();
-    json!({ "ids": ids, "lastEventId": last })
 }
 
 /// The stream's publish token, from its record (empty if it has none: see [`check_publish_token`]).
@@ -216,7 +233,7 @@ mod tests {
             let err = publish_events(&body).unwrap_err();
             assert_eq!(
                 (err.status().as_u16(), err.code()),
-                (422, "invalid_request"),
+                (422, ErrorCode::InvalidRequest),
                 "{name:?}"
             );
             assert!(err.body().contains("namespace.name"), "{}", err.body());

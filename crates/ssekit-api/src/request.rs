@@ -1,20 +1,99 @@
 //! What a request asks for: JSON bodies, the resume position, a generation's parameters.
 
-use http::StatusCode;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use ssekit_events::EventId;
+use ts_rs::TS;
+use utoipa::{IntoParams, ToSchema};
 
-use crate::ApiError;
+use crate::error::{ApiError, ErrorCode};
+use crate::stream::StreamMeta;
 
 /// Longest topic, in characters.
 pub const MAX_TOPIC: usize = 500;
+/// The pipeline a generation runs when its request names none.
+pub const DEFAULT_PIPELINE: &str = "demo";
+/// The content blocks of a generation whose request says nothing.
+pub const DEFAULT_BLOCKS: u32 = 6;
+/// Most content blocks of a generation.
+pub const MAX_BLOCKS: u32 = 50;
+/// The pause between events of a generation whose request says nothing, ms.
+pub const DEFAULT_DELAY_MS: u64 = 150;
+/// Longest pause between events, ms.
+pub const MAX_DELAY_MS: u64 = 10_000;
+
+/// The body of `POST /v1/generations` (and the query of `GET /v1/generate`), as a type for
+/// clients and the OpenAPI document. The server checks a request field by field
+/// ([`GenerationSpec::from_request`]) so that each mistake gets its own message; other fields
+/// are passed to `exec` pipelines untouched.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+#[ts(export)]
+pub struct GenerationRequest {
+    /// What the generation is about: 1–500 characters (trimmed).
+    #[schema(min_length = 1, max_length = 500)]
+    #[param(min_length = 1, max_length = 500)]
+    pub topic: String,
+    /// The pipeline to run (`demo` unless the server runs others).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    #[schema(default = "demo")]
+    #[param(default = "demo")]
+    pub pipeline: Option<String>,
+    /// Content blocks, 1–50.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    #[schema(minimum = 1, maximum = 50, default = 6)]
+    #[param(minimum = 1, maximum = 50, default = 6)]
+    pub blocks: Option<u32>,
+    /// Pause between events, 0–10000 ms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional, type = "number")]
+    #[schema(minimum = 0, maximum = 10000, default = 150)]
+    #[param(minimum = 0, maximum = 10000, default = 150)]
+    pub delay_ms: Option<u64>,
+}
+
+/// What a generation's stream keeps of its request (its metadata's `info`), read back by the
+/// pipelines and the images; a field missing from an old record takes the request's default.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct GenerationInfo {
+    /// Content blocks.
+    pub blocks: u32,
+    /// Pause between events, ms.
+    pub delay_ms: u64,
+    /// The pipeline.
+    pub pipeline: String,
+    /// What the generation is about.
+    pub topic: String,
+}
+
+impl Default for GenerationInfo {
+    fn default() -> Self {
+        Self {
+            blocks: DEFAULT_BLOCKS,
+            delay_ms: DEFAULT_DELAY_MS,
+            pipeline: DEFAULT_PIPELINE.to_owned(),
+            topic: String::new(),
+        }
+    }
+}
+
+impl GenerationInfo {
+    /// The generation's request, from its stream's record.
+    pub fn of(meta: &StreamMeta) -> Self {
+        serde_json::from_value(meta.info.clone()).unwrap_or_default()
+    }
+}
 
 /// Parses JSON: `400` when it is not JSON, `422` when it is JSON of the wrong shape.
 ///
 /// ```
 /// let err = ssekit_api::parse_json::<serde_json::Value>(b"{").unwrap_err();
-/// assert_eq!(err.code(), "invalid_json");
+/// assert_eq!(err.code(), ssekit_api::ErrorCode::InvalidJson);
 /// ```
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     serde_json::from_slice(bytes).map_err(|e| match e.classify() {
@@ -33,8 +112,7 @@ pub fn check_json_content_type(content_type: Option<&str>) -> Result<(), ApiErro
         Ok(())
     } else {
         Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
+            ErrorCode::UnsupportedMediaType,
             format!("expected Content-Type: application/json, got {mime:?}"),
         ))
     }
@@ -43,8 +121,7 @@ pub fn check_json_content_type(content_type: Option<&str>) -> Result<(), ApiErro
 /// `413`: the body is over `limit` bytes.
 pub fn too_large(limit: usize) -> ApiError {
     ApiError::new(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "payload_too_large",
+        ErrorCode::PayloadTooLarge,
         format!("the request body is larger than {limit} bytes"),
     )
 }
@@ -65,7 +142,7 @@ pub fn too_large(limit: usize) -> ApiError {
 /// let header = ssekit_api::last_event_id(Some(b"gen_a:5"), "lastEventId=gen_a:3").unwrap();
 /// assert_eq!(header.unwrap().seq(), 5);
 /// let twice = ssekit_api::last_event_id(Some(b"gen_a:5, gen_a:3"), "").unwrap_err();
-/// assert_eq!(twice.code(), "invalid_last_event_id");
+/// assert_eq!(twice.code(), ssekit_api::ErrorCode::InvalidLastEventId);
 /// ```
 pub fn last_event_id(header: Option<&[u8]>, query: &str) -> Result<Option<EventId>, ApiError> {
     let header = header
@@ -176,16 +253,6 @@ pub fn stream_id_in_path(raw: &str) -> Result<String, ApiError> {
     Ok(id)
 }
 
-/// The URLs a client needs for a generation.
-pub fn urls(id: &str) -> Value {
-    serde_json::json!({
-        "id": id,
-        "eventsUrl": format!("/v1/generations/{id}/events"),
-        "documentUrl": format!("/v1/generations/{id}/document"),
-        "snapshotUrl": format!("/v1/generations/{id}"),
-    })
-}
-
 /// A validated generation request.
 ///
 /// ```
@@ -246,14 +313,13 @@ impl GenerationSpec {
             )));
         }
         let pipeline = match request.get("pipeline") {
-            None | Some(Value::Null) => "demo".to_owned(),
+            None | Some(Value::Null) => DEFAULT_PIPELINE.to_owned(),
             Some(Value::String(p)) => p.clone(),
             Some(_) => return Err(ApiError::invalid("pipeline must be a string")),
         };
         if !pipelines.contains(&pipeline.as_str()) {
             return Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "unknown_pipeline",
+                ErrorCode::UnknownPipeline,
                 format!(
                     "no pipeline {pipeline:?}; this server runs: {}",
                     pipelines.join(", ")
@@ -261,8 +327,14 @@ impl GenerationSpec {
             ));
         }
         Ok(Self {
-            blocks: int_field(&request, "blocks", 1, 50, 6)? as u32,
-            delay_ms: int_field(&request, "delayMs", 0, 10_000, 150)?,
+            blocks: int_field(
+                &request,
+                "blocks",
+                1,
+                MAX_BLOCKS.into(),
+                DEFAULT_BLOCKS.into(),
+            )? as u32,
+            delay_ms: int_field(&request, "delayMs", 0, MAX_DELAY_MS, DEFAULT_DELAY_MS)?,
             topic,
             pipeline,
             request,
@@ -271,12 +343,13 @@ impl GenerationSpec {
 
     /// What a generation's stream keeps of its request (its metadata's `info`).
     pub fn info(&self) -> Value {
-        serde_json::json!({
-            "pipeline": self.pipeline,
-            "topic": self.topic,
-            "blocks": self.blocks,
-            "delayMs": self.delay_ms,
+        serde_json::to_value(GenerationInfo {
+            blocks: self.blocks,
+            delay_ms: self.delay_ms,
+            pipeline: self.pipeline.clone(),
+            topic: self.topic.clone(),
         })
+        .expect("a generation's info serializes")
     }
 
     /// The one-shot endpoint's query (`topic`, `pipeline`, `blocks`, `delayMs`) as a request.
@@ -313,7 +386,7 @@ mod tests {
     fn an_error_repeats_at_most_a_few_dozen_characters_of_a_hostile_id() {
         let huge = "x".repeat(10_000);
         let err = last_event_id(Some(huge.as_bytes()), "").unwrap_err();
-        assert_eq!(err.code(), "invalid_last_event_id");
+        assert_eq!(err.code(), ErrorCode::InvalidLastEventId);
         assert!(err.body().len() < 300, "{}", err.body());
         let from_query = last_event_id(None, &format!("lastEventId={huge}")).unwrap_err();
         assert!(from_query.body().len() < 300);

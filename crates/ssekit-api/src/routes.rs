@@ -15,7 +15,7 @@
 //! assert_eq!(Endpoint::Publish.path(), "/v1/streams/{id}/events");
 //! ```
 
-use http::{Method, StatusCode};
+use http::Method;
 
 use crate::error::ApiError;
 use crate::request::path_segment;
@@ -32,6 +32,8 @@ pub enum Endpoint {
     Health,
     /// `GET /metrics`: Prometheus text (the native server only; the Worker answers 404).
     Metrics,
+    /// `GET /openapi.json`: the OpenAPI document (`crate::openapi`).
+    OpenApi,
     /// `POST /v1/generations`.
     CreateGeneration,
     /// `GET /v1/generate?…`: create (or resume) and stream in one response.
@@ -61,6 +63,7 @@ impl Endpoint {
         Endpoint::Asset,
         Endpoint::Health,
         Endpoint::Metrics,
+        Endpoint::OpenApi,
         Endpoint::CreateGeneration,
         Endpoint::Generate,
         Endpoint::Snapshot,
@@ -89,6 +92,7 @@ impl Endpoint {
             Endpoint::Asset => "/assets/{file}",
             Endpoint::Health => "/healthz",
             Endpoint::Metrics => "/metrics",
+            Endpoint::OpenApi => "/openapi.json",
             Endpoint::CreateGeneration => "/v1/generations",
             Endpoint::Generate => "/v1/generate",
             Endpoint::Snapshot | Endpoint::Cancel => "/v1/generations/{id}",
@@ -147,6 +151,8 @@ pub enum Route {
     Health,
     /// `GET /metrics`.
     Metrics,
+    /// `GET /openapi.json`.
+    OpenApi,
     /// `POST /v1/generations`.
     CreateGeneration,
     /// `GET /v1/generate`.
@@ -221,9 +227,9 @@ impl Route {
             return Ok(Route::with_params(endpoint, params));
         }
         Err(if known_path {
-            method_not_allowed()
+            ApiError::method_not_allowed()
         } else {
-            ApiError::not_found("no such route")
+            ApiError::unknown_route()
         })
     }
 
@@ -235,6 +241,7 @@ impl Route {
             Endpoint::Asset => Route::Asset { file: next() },
             Endpoint::Health => Route::Health,
             Endpoint::Metrics => Route::Metrics,
+            Endpoint::OpenApi => Route::OpenApi,
             Endpoint::CreateGeneration => Route::CreateGeneration,
             Endpoint::Generate => Route::Generate,
             Endpoint::Snapshot => Route::Snapshot { id: next() },
@@ -258,6 +265,7 @@ impl Route {
             Route::Asset { .. } => Endpoint::Asset,
             Route::Health => Endpoint::Health,
             Route::Metrics => Endpoint::Metrics,
+            Route::OpenApi => Endpoint::OpenApi,
             Route::CreateGeneration => Endpoint::CreateGeneration,
             Route::Generate => Endpoint::Generate,
             Route::Snapshot { .. } => Endpoint::Snapshot,
@@ -272,18 +280,10 @@ impl Route {
     }
 }
 
-/// 405 `method_not_allowed`: a route's path with a method it does not take.
-pub fn method_not_allowed() -> ApiError {
-    ApiError::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
-        "this route does not take that method",
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ErrorCode;
 
     /// A concrete path for a template: each parameter replaced by `x`.
     fn sample(template: &str) -> String {
@@ -307,7 +307,7 @@ mod tests {
             let other = Route::recognize(&Method::PATCH, &path).unwrap_err();
             assert_eq!(
                 (other.status().as_u16(), other.code()),
-                (405, "method_not_allowed")
+                (405, ErrorCode::MethodNotAllowed)
             );
         }
     }
@@ -335,7 +335,7 @@ mod tests {
             }
         );
         let e = Route::recognize(&Method::GET, "/v1/streams/%ff/events").unwrap_err();
-        assert_eq!((e.status().as_u16(), e.code()), (404, "not_found"));
+        assert_eq!((e.status().as_u16(), e.code()), (404, ErrorCode::NotFound));
         let e = Route::recognize(&Method::GET, "/assets/%ff").unwrap_err();
         assert_eq!(e.status(), 404);
         // A slash inside a parameter is still one segment.
@@ -357,15 +357,39 @@ mod tests {
             "/v1/%67enerate",
             "/v1/streams/a/events/more",
             "/openapi",
+            "/openapi.json/",
         ] {
             let e = Route::recognize(&Method::GET, path).unwrap_err();
             assert_eq!(
                 (e.status().as_u16(), e.code()),
-                (404, "not_found"),
+                (404, ErrorCode::NotFound),
                 "{path:?}"
             );
         }
         let e = Route::recognize(&Method::OPTIONS, "/v1/streams").unwrap_err();
         assert_eq!(e.status(), 405);
+    }
+
+    /// The OpenAPI document describes exactly the table's rows.
+    #[test]
+    fn the_openapi_document_lists_the_table() {
+        let doc: serde_json::Value = serde_json::from_str(crate::openapi::json()).unwrap();
+        let mut documented: Vec<(String, String)> = Vec::new();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for method in item.as_object().unwrap().keys() {
+                if ["get", "post", "delete", "put", "patch", "head", "options"]
+                    .contains(&method.as_str())
+                {
+                    documented.push((method.to_uppercase(), path.clone()));
+                }
+            }
+        }
+        let mut table: Vec<(String, String)> = Endpoint::ALL
+            .iter()
+            .map(|e| (e.method().to_string(), e.path().to_owned()))
+            .collect();
+        documented.sort();
+        table.sort();
+        assert_eq!(documented, table);
     }
 }

@@ -1,14 +1,17 @@
-//! A stream's metadata, and the answers built from it: the snapshot, the document, the images.
+//! What a stream is: its kind and metadata, its id, and the headers and keep-alive of its
+//! event stream.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
-use ssekit_events::{Snapshot, StreamStatus};
+use ssekit_events::StreamStatus;
+use ts_rs::TS;
+use utoipa::ToSchema;
 
-use crate::ApiError;
+use crate::error::ApiError;
 
 /// What kind of stream: one the server runs a pipeline for, or one an outside backend publishes to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 #[serde(rename_all = "lowercase")]
+#[ts(export)]
 pub enum StreamKind {
     /// A generation run by one of the server's pipelines.
     Generation,
@@ -89,11 +92,6 @@ impl StreamMeta {
     }
 }
 
-/// The `202` answer to a cancel.
-pub fn cancelled(id: &str) -> Value {
-    serde_json::json!({ "id": id, "status": "cancelled" })
-}
-
 /// Bytes of randomness in an id made by [`format_id`]: 20 base-36 characters, over 100 bits.
 pub const ID_RANDOM_BYTES: usize = 20;
 
@@ -117,59 +115,17 @@ pub fn format_id(prefix: &str, random: &[u8]) -> String {
     id
 }
 
-/// The body of `GET /v1/generations/{id}`: the folded snapshot with the stream's facts.
-pub fn snapshot_body(meta: &StreamMeta, snap: &Snapshot) -> Value {
-    let id = &meta.id;
-    let mut body = serde_json::to_value(snap).unwrap_or_else(|_| json!({}));
-    if let Some(obj) = body.as_object_mut() {
-        obj.insert("id".into(), json!(id));
-        obj.insert("kind".into(), json!(meta.kind));
-        obj.insert(
-            "pipeline".into(),
-            meta.info.get("pipeline").cloned().unwrap_or(Value::Null),
-        );
-        obj.insert(
-            "topic".into(),
-            meta.info.get("topic").cloned().unwrap_or(Value::Null),
-        );
-        obj.insert("status".into(), json!(meta.status.as_str()));
-        let last = (meta.last_seq > 0).then(|| format!("{id}:{}", meta.last_seq));
-        obj.insert("lastEventId".into(), json!(last));
-        obj.insert("createdAt".into(), json!(meta.created_at));
-        obj.insert("finishedAt".into(), json!(meta.finished_at));
-        obj.insert(
-            "eventsUrl".into(),
-            json!(format!("/v1/generations/{id}/events")),
-        );
-    }
-    body
-}
+/// The response headers of every event stream, besides CORS. No `Connection`: only an HTTP/1.1
+/// response may say `keep-alive` (an HTTP/1.0 stream ends by closing the connection), so each
+/// front end adds it by the request's version; the Worker's runtime manages it alone.
+pub const STREAM_HEADERS: &[(&str, &str)] = &[
+    ("content-type", "text/event-stream"),
+    ("cache-control", "no-cache"),
+    // nginx (and proxies that follow it) would otherwise buffer the whole response.
+    ("x-accel-buffering", "no"),
+];
 
-/// The HTML of the document saved at `persist-complete` (`404 not_persisted` before it).
-pub fn document_html(meta: &StreamMeta, snap: &Snapshot) -> Result<String, ApiError> {
-    if snap.document_url.is_none() {
-        return Err(ApiError::new(
-            http::StatusCode::NOT_FOUND,
-            "not_persisted",
-            "the document has not been saved yet",
-        ));
-    }
-    let topic = meta
-        .info
-        .get("topic")
-        .and_then(Value::as_str)
-        .unwrap_or("Untitled");
-    Ok(ssekit_demo::document_html(topic, snap))
-}
-
-/// The SVG of image `name` (`img-{i}.svg`) of a demo generation (`404` when it has none).
-pub fn image_svg(meta: &StreamMeta, name: &str) -> Result<String, ApiError> {
-    let none = || ApiError::not_found("no such image");
-    if meta.info.get("pipeline").and_then(Value::as_str) != Some("demo") {
-        return Err(none());
-    }
-    let blocks = meta.info.get("blocks").and_then(Value::as_u64).unwrap_or(0) as u32;
-    let index = ssekit_demo::image_index(name, blocks).ok_or_else(none)?;
-    let topic = meta.info.get("topic").and_then(Value::as_str).unwrap_or("");
-    Ok(ssekit_demo::image_svg(topic, index))
-}
+/// The keep-alive comment: proxies see bytes and keep the connection open. No blank line
+/// follows it: once a stream has sent an id, httpx-sse yields an empty-data event for every
+/// blank line (see `ssekit_protocol::encode_comment`).
+pub const KEEPALIVE: &[u8] = b": keep-alive\n";

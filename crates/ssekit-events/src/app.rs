@@ -16,6 +16,10 @@ use crate::vocabulary::VocabularyError;
 /// Longest application event name, in bytes.
 pub const MAX_APP_NAME: usize = 64;
 
+/// The pattern of application event names, as a regular expression (for schemas; the check is
+/// [`is_app_name`], which also bounds the length by [`MAX_APP_NAME`]).
+pub const APP_NAME_PATTERN: &str = r"^[a-z][a-z0-9_-]*(\.[a-z0-9_-]+)+$";
+
 /// The rule for application event names, as error messages and docs state it.
 pub const APP_NAME_RULE: &str = r"an application event's name is namespace.name: ^[a-z][a-z0-9_-]*(\.[a-z0-9_-]+)+$, at most 64 bytes";
 
@@ -140,6 +144,11 @@ impl AppEvent {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_rule_states_the_pattern() {
+        assert!(super::APP_NAME_RULE.contains(super::APP_NAME_PATTERN));
+    }
+
     use super::*;
 
     #[test]

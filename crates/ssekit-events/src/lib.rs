@@ -34,7 +34,7 @@ mod snapshot;
 mod url;
 mod vocabulary;
 
-pub use app::{is_app_name, AppEvent, AppName, APP_NAME_RULE, MAX_APP_NAME};
+pub use app::{is_app_name, AppEvent, AppName, APP_NAME_PATTERN, APP_NAME_RULE, MAX_APP_NAME};
 pub use id::{validate_stream_id, EventId, IdError};
 pub use snapshot::{BlockSnapshot, BlockStatus, ImageSnapshot, Snapshot, StreamStatus};
 pub use url::is_safe_url;

@@ -4,13 +4,16 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+use utoipa::ToSchema;
 
 use crate::url::is_safe_url;
 use crate::vocabulary::{BlockContentMode, Event, STAGE_CANCELLED};
 
 /// Where a stream stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 #[serde(rename_all = "lowercase")]
+#[ts(export)]
 pub enum StreamStatus {
     /// No terminal event yet.
     Running,
@@ -44,8 +47,9 @@ impl StreamStatus {
 }
 
 /// Where a block stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 #[serde(rename_all = "lowercase")]
+#[ts(export)]
 pub enum BlockStatus {
     /// Announced by `generation-start` only.
     Pending,
@@ -56,8 +60,9 @@ pub enum BlockStatus {
 }
 
 /// One image of a block.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[ts(export)]
 pub struct ImageSnapshot {
     /// The image's id.
     pub image_id: String,
@@ -68,8 +73,9 @@ pub struct ImageSnapshot {
 }
 
 /// One block.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[ts(export)]
 pub struct BlockSnapshot {
     /// The block's position.
     pub block_index: u32,

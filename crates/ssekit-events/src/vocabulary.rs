@@ -11,7 +11,7 @@ use crate::app::{AppEvent, AppName, APP_NAME_RULE, MAX_APP_NAME};
 macro_rules! payload {
     ($(#[$meta:meta])* $name:ident { $($(#[$fmeta:meta])* $field:ident : $ty:ty),* $(,)? }) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, utoipa::ToSchema)]
         #[serde(rename_all = "camelCase")]
         #[ts(export)]
         pub struct $name {
@@ -155,7 +155,9 @@ payload!(
 );
 
 /// How a `block-content` event changes its block's HTML.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, TS, utoipa::ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 #[ts(export)]
 pub enum BlockContentMode {
@@ -190,7 +192,7 @@ macro_rules! vocabulary {
         }
 
         /// The name of an event of the vocabulary.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS, utoipa::ToSchema)]
         #[ts(export)]
         pub enum EventName {
             $(
@@ -207,6 +209,17 @@ macro_rules! vocabulary {
             /// The wire name (`block-start`, …).
             pub fn as_str(self) -> &'static str {
                 match self { $(EventName::$variant => $name,)* }
+            }
+
+            /// The name of the payload type (and of its OpenAPI schema): `BlockStart`, ….
+            pub fn payload_type(self) -> &'static str {
+                match self { $(EventName::$variant => stringify!($payload),)* }
+            }
+
+            /// Each payload type's name and JSON schema, in the order of [`EventName::ALL`]
+            /// (for the OpenAPI document).
+            pub fn payload_schemas() -> Vec<(&'static str, utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>)> {
+                vec![$((stringify!($payload), <$payload as utoipa::PartialSchema>::schema()),)*]
             }
 
             /// The name for a wire name, if it is one of the vocabulary.

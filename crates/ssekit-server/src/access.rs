@@ -18,6 +18,7 @@ use governor::state::keyed::DashMapStateStore;
 use governor::{Quota, RateLimiter};
 use ssekit_api::auth::{find_token, Action, Presented};
 use ssekit_api::join_header_values;
+use ssekit_api::response::Creation;
 
 use crate::error::ApiError;
 use crate::{AppState, Config};
@@ -67,7 +68,7 @@ impl Caller {
             .inspect_err(|e| {
                 state.metrics.auth_refusals.inc();
                 // The reason, never the token.
-                tracing::debug!(?action, client = %self.addr, code = e.code(), reason = %e, "refused");
+                tracing::debug!(?action, client = %self.addr, code = e.code().as_str(), reason = %e, "refused");
             })
     }
 
@@ -187,14 +188,14 @@ pub fn now_secs() -> u64 {
 
 /// Adds a subscribe token for stream `id` to a creation answer, when auth is on and a secret
 /// signs them.
-pub fn add_subscribe_token(state: &AppState, answer: &mut serde_json::Value, id: &str) {
+pub fn add_subscribe_token(state: &AppState, answer: &mut impl Creation, id: &str) {
     if let Some(token) = state
         .config
         .auth
         .as_ref()
         .and_then(|auth| auth.mint_subscribe(id, now_secs()))
     {
-        ssekit_api::auth::add_subscribe_token(answer, &token);
+        answer.add_subscribe_token(&token);
     }
 }
 
@@ -269,6 +270,7 @@ fn key(client: IpAddr) -> IpAddr {
 mod tests {
     use super::*;
     use governor::clock::FakeRelativeClock;
+    use ssekit_api::ErrorCode;
     use std::time::Duration;
 
     fn ip(s: &str) -> IpAddr {
@@ -345,7 +347,10 @@ mod tests {
         let (a, b) = (ip("192.0.2.1"), ip("192.0.2.2"));
         assert!(limit.check(a).is_ok() && limit.check(a).is_ok());
         let e = limit.check(a).unwrap_err();
-        assert_eq!((e.status().as_u16(), e.code()), (429, "rate_limited"));
+        assert_eq!(
+            (e.status().as_u16(), e.code()),
+            (429, ErrorCode::RateLimited)
+        );
         // One more every 30 s.
         assert_eq!(e.retry_after_secs(), Some(30));
         assert!(e.body().contains("\"rate_limited\""));

@@ -3,7 +3,7 @@
 
 use axum::body::Body;
 use axum::extract::{FromRequestParts, RawPathParams, Request};
-use axum::http::{header, request::Parts, StatusCode};
+use axum::http::{header, request::Parts};
 use ssekit_events::EventId;
 
 use crate::error::ApiError;
@@ -20,11 +20,7 @@ pub async fn read_body(req: Request, config: &Config) -> Result<bytes::Bytes, Ap
     let limit = config.max_body;
     match tokio::time::timeout(config.body_timeout, axum::body::to_bytes(body, limit)).await {
         Ok(read) => read.map_err(|_| ssekit_api::too_large(limit)),
-        Err(_) => Err(ApiError::new(
-            StatusCode::REQUEST_TIMEOUT,
-            "request_timeout",
-            "the request body did not arrive in time",
-        )),
+        Err(_) => Err(ApiError::body_timeout()),
     }
 }
 

@@ -24,7 +24,7 @@ pub const PAGE: usize = 1024;
 /// events is still cut by [`PAGE`], so replay takes no more reads (BENCHMARKS.md,
 /// "Hostile-client bounds").
 pub const PAGE_BYTES: usize = 128 * 1024;
-use ssekit_api::KEEPALIVE;
+use ssekit_api::stream::{KEEPALIVE, STREAM_HEADERS};
 
 /// A subscription that passed every check: the events to send, as a stream of byte chunks.
 pub struct Subscription {
@@ -40,9 +40,6 @@ pub enum Opened {
     /// A stream to send.
     Stream(Subscription),
 }
-
-/// The response headers of a stream, besides CORS.
-pub use ssekit_api::STREAM_HEADERS as HEADERS;
 
 /// Checks a subscribe request to stream `id` from a client that has seen up to `after`.
 pub async fn open(state: &AppState, id: &str, after: Option<EventId>) -> Result<Opened, ApiError> {
@@ -73,7 +70,7 @@ pub async fn subscribe(
         Opened::Stream(sub) => sub,
     };
     let mut res = Response::new(Body::from_stream(sub.into_stream()));
-    for (name, value) in HEADERS {
+    for (name, value) in STREAM_HEADERS {
         res.headers_mut()
             .insert(*name, HeaderValue::from_static(value));
     }

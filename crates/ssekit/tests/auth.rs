@@ -176,8 +176,8 @@ async fn every_guarded_route_answers_401_without_a_valid_token() {
             );
         }
     }
-    // The demo page, its assets and the health check stay open.
-    for open in ["/", "/healthz"] {
+    // The demo page, its assets, the health check and the OpenAPI document stay open.
+    for open in ["/", "/healthz", "/openapi.json"] {
         let res = http().get(server.url(open)).send().await.unwrap();
         assert_eq!(res.status(), 200, "{open}");
     }

@@ -960,3 +960,32 @@ async fn a_published_stream_survives_a_restart_and_its_subscriber_resumes_withou
     let done = Sse::open(&server.url(&events_url), Some(&rest[2].id)).await;
     assert_eq!(done.status, 204);
 }
+
+#[tokio::test]
+async fn the_openapi_document_is_served_open_and_is_the_committed_one() {
+    // Both targets answer docs/openapi.json (which a unit test of ssekit-api keeps equal to what
+    // the code generates), so the native server and the Worker serve the same document.
+    let server = Server::memory(&[]);
+    let res = http()
+        .get(server.url("/openapi.json"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("application/json"));
+    let served: Value = res.json().await.unwrap();
+    let committed: Value =
+        serde_json::from_str(include_str!("../../../docs/openapi.json")).unwrap();
+    assert!(served["openapi"].as_str().unwrap().starts_with("3.1."));
+    assert_eq!(served, committed);
+    for path in [
+        "/v1/generations",
+        "/v1/streams/{id}/events",
+        "/openapi.json",
+    ] {
+        assert!(served["paths"][path].is_object(), "{path}");
+    }
+}

@@ -5,11 +5,12 @@
 
 use std::time::Duration;
 
-use axum::http::{Method, StatusCode};
+use axum::http::Method;
 use ssekit_api::routes::Route;
 use tokio::io::{AsyncRead, AsyncReadExt};
 
 use crate::error::ApiError;
+use ssekit_api::ErrorCode;
 
 /// Largest request head, in bytes; hyper is configured with the same bound for the requests it
 /// reads itself. Over it: `431`.
@@ -69,26 +70,20 @@ fn route(path: &str) -> Option<SseRoute> {
 
 fn too_large() -> ApiError {
     ApiError::new(
-        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-        "headers_too_large",
+        ErrorCode::HeadersTooLarge,
         format!("the request head is larger than {MAX_HEAD} bytes or {MAX_HEADERS} header lines"),
     )
 }
 
 fn timed_out() -> ApiError {
     ApiError::new(
-        StatusCode::REQUEST_TIMEOUT,
-        "request_timeout",
+        ErrorCode::RequestTimeout,
         "the request head did not arrive in time",
     )
 }
 
 fn malformed() -> ApiError {
-    ApiError::new(
-        StatusCode::BAD_REQUEST,
-        "bad_request",
-        "the request head is malformed",
-    )
+    ApiError::new(ErrorCode::BadRequest, "the request head is malformed")
 }
 
 /// Reads until `buf` holds a whole request head and classifies it. The head must be complete

@@ -19,7 +19,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ConnectInfo;
-use axum::http::StatusCode;
 use axum::Router;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
@@ -31,6 +30,7 @@ use crate::error::ApiError;
 use crate::AppState;
 use head::Head;
 use rewind::Rewind;
+use ssekit_api::ErrorCode;
 use stall::StallGuard;
 
 /// How long shutdown waits for open connections to finish.
@@ -100,8 +100,7 @@ impl Drop for Open {
 async fn refuse(state: AppState, mut tcp: TcpStream, refusing: Arc<AtomicUsize>) {
     state.metrics.refused_connections.inc();
     let e = ApiError::new(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "too_many_connections",
+        ErrorCode::TooManyConnections,
         "the server holds as many connections as it may; retry shortly",
     )
     .retry_after(1);

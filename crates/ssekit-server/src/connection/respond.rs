@@ -66,7 +66,7 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
         }
         Ok(Opened::Stream(sub)) => sub,
     };
-    let mut extra: Vec<(&str, &str)> = sse::HEADERS.to_vec();
+    let mut extra: Vec<(&str, &str)> = ssekit_api::stream::STREAM_HEADERS.to_vec();
     extra.push(("transfer-encoding", "chunked"));
     // A stream says keep-alive, as hyper's route says it for HTTP/1.1 (sse::subscribe).
     let connection = Some(if keep { "keep-alive" } else { "close" });

@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::Value;
 use ssekit_api::auth::Action;
+use ssekit_api::response::{Cancelled, GenerationCreated, GenerationSnapshot};
 use ssekit_api::stream_id;
 use ssekit_events::{Event, EventId, Snapshot, STAGE_CANCELLED};
 
@@ -15,8 +16,6 @@ use crate::extract::{parse_json, read_body, LastEventId, PathParams};
 use crate::pipeline::{self, GenerationSpec};
 use crate::store::{StoreError, StreamMeta};
 use crate::{sse, AppState};
-
-pub use ssekit_api::urls;
 
 /// `POST /v1/generations`
 pub async fn create(
@@ -29,7 +28,7 @@ pub async fn create(
     let request: Value = parse_json(&body)?;
     let spec = GenerationSpec::from_request(request, &pipeline::pipelines(&state.config))?;
     let id = pipeline::start(&state, spec).await?;
-    let mut answer = urls(&id);
+    let mut answer = GenerationCreated::new(&id);
     access::add_subscribe_token(&state, &mut answer, &id);
     Ok((
         StatusCode::CREATED,
@@ -113,8 +112,7 @@ pub async fn snapshot(
     caller.may(&state, Action::Subscribe(stream_id(&id)?))?;
     let meta = state.store.meta(&id).await?;
     let snap = fold(&state, &meta).await?;
-    let body = ssekit_api::snapshot_body(&meta, &snap);
-    Ok(Json(body).into_response())
+    Ok(Json(GenerationSnapshot::new(&meta, &snap)).into_response())
 }
 
 /// `DELETE /v1/generations/{id}`: stops the pipeline; the stream ends with the cancel `error`.
@@ -136,7 +134,7 @@ pub async fn cancel(
     state.metrics.events_appended.inc();
     // The terminal event is stored first, so anything the pipeline still sends is refused.
     state.runner.cancel(&id);
-    Ok((StatusCode::ACCEPTED, Json(ssekit_api::cancelled(&id))).into_response())
+    Ok((StatusCode::ACCEPTED, Json(Cancelled::new(&id))).into_response())
 }
 
 /// `GET /v1/generations/{id}/images/{image}`: the demo pipeline's images.

@@ -13,7 +13,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{on, MethodFilter, MethodRouter};
 use axum::Router;
-use ssekit_api::routes::{method_not_allowed, Endpoint};
+use ssekit_api::routes::Endpoint;
 
 use crate::error::ApiError;
 use crate::AppState;
@@ -28,8 +28,8 @@ pub fn router(state: AppState) -> Router {
         router = router.route(endpoint.path(), handler(endpoint, filter));
     }
     router
-        .fallback(|| async { ApiError::not_found("no such route") })
-        .method_not_allowed_fallback(|| async { method_not_allowed() })
+        .fallback(|| async { ApiError::unknown_route() })
+        .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
         // Outermost, so it also wraps the fallbacks and answers preflights for any path.
         .layer(middleware::from_fn_with_state(state.clone(), cors))
         .with_state(state)
@@ -42,6 +42,7 @@ fn handler(endpoint: Endpoint, filter: MethodFilter) -> MethodRouter<AppState> {
         Endpoint::Asset => on(filter, assets::asset),
         Endpoint::Health => on(filter, ops::healthz),
         Endpoint::Metrics => on(filter, ops::metrics),
+        Endpoint::OpenApi => on(filter, ops::openapi),
         Endpoint::CreateGeneration => on(filter, generations::create),
         Endpoint::Generate => on(filter, generations::one_shot),
         Endpoint::Snapshot => on(filter, generations::snapshot),

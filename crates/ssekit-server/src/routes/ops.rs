@@ -1,14 +1,23 @@
-//! Liveness and metrics.
+//! Liveness, metrics and the OpenAPI document.
 
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::Json;
+use ssekit_api::response::Health;
 
 use crate::AppState;
 
 pub async fn healthz() -> impl IntoResponse {
-    Json(serde_json::json!({ "status": "ok" }))
+    Json(Health::OK)
+}
+
+/// The OpenAPI document (open, like `/healthz`).
+pub async fn openapi() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        ssekit_api::openapi::json(),
+    )
 }
 
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {

@@ -9,6 +9,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 
 use ssekit_api::auth::Action;
+use ssekit_api::response::Published;
+use ssekit_api::ErrorCode;
 
 use crate::access::{self, Caller};
 use crate::error::ApiError;
@@ -63,7 +65,7 @@ pub async fn publish(
         state.tokens.remove(&id);
     }
     state.metrics.events_appended.inc_by(stored.len() as u64);
-    let answer = ssekit_api::published(&id, stored.iter().map(|e| e.seq));
+    let answer = Published::new(&id, stored.iter().map(|e| e.seq));
     Ok((StatusCode::CREATED, Json(answer)).into_response())
 }
 
@@ -89,7 +91,7 @@ async fn check_publisher(
                 return Ok(())
             }
             // A failing store says nothing of the stream.
-            Err(e) if e.code() == "store_unavailable" => return Err(e),
+            Err(e) if e.code() == ErrorCode::StoreUnavailable => return Err(e),
             _ => {}
         }
     }
