@@ -7,8 +7,10 @@
 //! - [`log`]: the stream's log in the object's SQLite storage.
 //! - [`pipeline`]: the `demo` pipeline on the Workers runtime.
 //! - [`respond`]: building responses (JSON, errors, SSE, CORS).
+//! - [`call`]: the requests the Worker makes of a stream's object.
 //! - [`config`]: settings from the Worker's variables.
 
+mod call;
 mod config;
 mod log;
 mod pipeline;

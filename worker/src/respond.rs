@@ -1,4 +1,5 @@
-//! Responses: JSON bodies, the shared API errors, event streams, CORS.
+//! Responses: JSON bodies, the shared API errors, event streams, CORS (the shared policy's
+//! headers).
 
 use std::time::Duration;
 
@@ -135,32 +136,17 @@ pub async fn discard_body(req: &mut Request, timeout_ms: u64) {
     }
 }
 
-/// The origin to allow for a request from `origin`, if any.
-fn allowed_origin(config: &Config, origin: Option<&str>) -> Option<String> {
-    if config.cors_origins.iter().any(|o| o == "*") {
-        return Some("*".into());
-    }
-    let origin = origin?;
-    config
-        .cors_origins
-        .iter()
-        .any(|o| o == origin)
-        .then(|| origin.to_owned())
-}
-
-const VARY: &str = "origin, access-control-request-method, access-control-request-headers";
-
-/// Adds the CORS headers to a response (into a fresh header set: a response from a Durable
-/// Object has immutable headers).
+/// Adds the CORS headers of the shared policy (`ssekit_api::cors`) to a response (into a fresh
+/// header set: a response from a Durable Object has immutable headers).
 pub fn with_cors(res: Response, config: &Config, origin: Option<&str>) -> Result<Response> {
     let headers = Headers::new();
     for (name, value) in res.headers().entries() {
         headers.append(&name, &value)?;
     }
-    if let Some(allow) = allowed_origin(config, origin) {
-        headers.set("access-control-allow-origin", &allow)?;
+    let cors = ssekit_api::cors::headers(&config.cors_origins, origin.map(str::as_bytes), false);
+    for (name, value) in cors {
+        headers.set(name, &value)?;
     }
-    headers.set("vary", VARY)?;
     let status = res.status_code();
     let (_, body) = res.into_parts();
     Ok(ResponseBuilder::new()
@@ -169,18 +155,12 @@ pub fn with_cors(res: Response, config: &Config, origin: Option<&str>) -> Result
         .body(body))
 }
 
-/// The answer to a CORS preflight.
+/// The answer to a CORS preflight, by the shared policy.
 pub fn preflight(config: &Config, origin: Option<&str>) -> Result<Response> {
     let headers = Headers::new();
-    if let Some(allow) = allowed_origin(config, origin) {
-        headers.set("access-control-allow-origin", &allow)?;
+    let cors = ssekit_api::cors::headers(&config.cors_origins, origin.map(str::as_bytes), true);
+    for (name, value) in cors {
+        headers.set(name, &value)?;
     }
-    headers.set("access-control-allow-methods", "GET,POST,DELETE,OPTIONS")?;
-    headers.set(
-        "access-control-allow-headers",
-        "content-type,authorization,cache-control,last-event-id",
-    )?;
-    headers.set("access-control-max-age", "86400")?;
-    headers.set("vary", VARY)?;
     Ok(ResponseBuilder::new().with_headers(headers).empty())
 }

@@ -14,10 +14,12 @@
 
 use ssekit_api::auth::{self, Action, Auth};
 use ssekit_api::response::{Creation, GenerationCreated, Health};
+use ssekit_api::routes::{Endpoint, Route};
 use ssekit_api::{ApiError, ErrorCode, GenerationSpec, StreamKind, StreamMeta};
 use ssekit_demo::page;
 use worker::{Env, Headers, Method, Request, RequestInit, Response, Result};
 
+use crate::call::Call;
 use crate::config::Config;
 use crate::respond::{self, internal, Answer};
 use crate::stream::now_ms;
@@ -39,7 +41,11 @@ const PIPELINES: &[&str] = &["demo"];
 pub async fn handle(req: Request, env: Env) -> Result<Response> {
     let config = Config::from_env(&env);
     let origin = req.headers().get("origin")?;
-    if req.method() == Method::Options && req.headers().has("access-control-request-method")? {
+    let preflight = ssekit_api::cors::is_preflight(
+        &method(&req),
+        req.headers().has("access-control-request-method")?,
+    );
+    if preflight {
         return respond::preflight(&config, origin.as_deref());
     }
     let res = match auth_unusable(&req, &config) {
@@ -55,7 +61,7 @@ pub async fn handle(req: Request, env: Env) -> Result<Response> {
 /// `500 auth_config_invalid` for every request but the health check while the auth variables
 /// cannot be used (the reason is in the log, said when they were read: see `config::AuthConfig`).
 fn auth_unusable(req: &Request, config: &Config) -> Option<ApiError> {
-    if config.auth.is_ok() || req.path() == "/healthz" {
+    if config.auth.is_ok() || req.path() == Endpoint::Health.path() {
         return None;
     }
     Some(ApiError::new(
@@ -135,13 +141,16 @@ fn add_subscribe_token(config: &Config, answer: &mut impl Creation, id: &str) {
     }
 }
 
+/// The request's method as sent: `worker::Method` reads an unknown one (`PROPFIND`) as `GET`.
+fn method(req: &Request) -> http::Method {
+    http::Method::from_bytes(req.inner().method().as_bytes()).unwrap_or(http::Method::GET)
+}
+
+/// Dispatches on the shared route table (`ssekit_api::routes`), which answers unknown paths
+/// (404) and methods (405) and decodes the path's parameters.
 async fn route(mut req: Request, env: &Env, config: &Config) -> Answer {
-    let path = req.path();
-    let method = req.method();
-    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-    let get = method == Method::Get || method == Method::Head;
-    match segments.as_slice() {
-        [""] if get => {
+    match Route::recognize(&method(&req), &req.path())? {
+        Route::Index => {
             let res = respond::typed(
                 "text/html; charset=utf-8",
                 page::index(&config.demo_api_origins).as_bytes().to_vec(),
@@ -152,18 +161,19 @@ async fn route(mut req: Request, env: &Env, config: &Config) -> Answer {
                 .map_err(internal)?;
             Ok(res)
         }
-        ["assets", file] if get => {
-            let file = ssekit_api::path_segment(file).ok_or_else(ApiError::unknown_asset)?;
+        Route::Asset { file } => {
             let (content_type, body) = page::asset(&file).ok_or_else(ApiError::unknown_asset)?;
             respond::typed(content_type, body.to_vec(), "no-cache")
         }
-        ["healthz"] if get => respond::json(200, &Health::OK),
-        ["openapi.json"] if get => respond::typed(
+        Route::Health => respond::json(200, &Health::OK),
+        // The runtime's own analytics stand in for Prometheus here.
+        Route::Metrics => Err(ApiError::unknown_route()),
+        Route::OpenApi => respond::typed(
             "application/json",
             ssekit_api::openapi::json().as_bytes().to_vec(),
             "no-cache",
         ),
-        ["v1", "generations"] if method == Method::Post => {
+        Route::CreateGeneration => {
             authorize(&req, config, Action::Create)?;
             let body =
                 respond::read_body(&mut req, config.max_body, config.body_timeout_ms).await?;
@@ -177,7 +187,7 @@ async fn route(mut req: Request, env: &Env, config: &Config) -> Answer {
                 .map_err(internal)?;
             Ok(res)
         }
-        ["v1", "generate"] if get => {
+        Route::Generate => {
             let url = req.url().map_err(internal)?;
             let query = url.query().unwrap_or("");
             // The resume position says which it is: a read of the stream it names, or a start.
@@ -194,60 +204,44 @@ async fn route(mut req: Request, env: &Env, config: &Config) -> Answer {
             };
             events(env, &id, last.as_ref()).await
         }
-        ["v1", "generations", id] if get => {
-            let id = ssekit_api::stream_id_in_path(id)?;
+        Route::Snapshot { id } => {
+            ssekit_api::stream_id(&id)?;
             authorize(&req, config, Action::Subscribe(&id))?;
-            object(env, &id, Method::Get, "snapshot", None).await
+            object(env, &id, Call::Snapshot, None).await
         }
-        ["v1", "generations", id] if method == Method::Delete => {
-            let id = ssekit_api::stream_id_in_path(id)?;
+        Route::Cancel { id } => {
+            ssekit_api::stream_id(&id)?;
             authorize(&req, config, Action::Cancel(&id))?;
-            object(env, &id, Method::Post, "cancel", None).await
+            object(env, &id, Call::Cancel, None).await
         }
-        ["v1", "generations", id, "events"] | ["v1", "streams", id, "events"] if get => {
+        Route::GenerationEvents { id } | Route::StreamEvents { id } => {
             let url = req.url().map_err(internal)?;
             // As on the native server: a malformed resume position (400), an id that cannot be
             // one (404), then the token.
             let last = last_event_id(&req, url.query().unwrap_or(""))?;
-            let id = ssekit_api::stream_id_in_path(id)?;
+            ssekit_api::stream_id(&id)?;
             authorize(&req, config, Action::Subscribe(&id))?;
             events(env, &id, last.as_ref()).await
         }
-        ["v1", "generations", id, "images", image] if get => {
-            let id = ssekit_api::stream_id_in_path(id)?;
+        Route::Image { id, image } => {
+            ssekit_api::stream_id(&id)?;
             authorize(&req, config, Action::Subscribe(&id))?;
-            // Decoded once like the id (not UTF-8: no image has that name, the object's 404),
-            // sent on encoded and decoded by the object.
-            let image = ssekit_api::path_segment(image).unwrap_or_default();
-            let action = format!("image/{}", urlencode(&image));
-            object(env, &id, Method::Get, &action, None).await
+            object(env, &id, Call::Image(image), None).await
         }
-        ["v1", "generations", id, "document"] if get => {
-            let id = ssekit_api::stream_id_in_path(id)?;
+        Route::Document { id } => {
+            ssekit_api::stream_id(&id)?;
             authorize(&req, config, Action::Subscribe(&id))?;
-            object(env, &id, Method::Get, "document", None).await
+            object(env, &id, Call::Document, None).await
         }
-        ["v1", "streams"] if method == Method::Post => {
+        Route::CreateStream => {
             authorize(&req, config, Action::Create)?;
             create_stream(&mut req, env, config).await
         }
-        ["v1", "streams", id, "events"] if method == Method::Post => {
-            let id = ssekit_api::stream_id_in_path(id)?;
+        Route::Publish { id } => {
+            ssekit_api::stream_id(&id)?;
             let how = publish_auth(&req, config, &id)?;
-            object(env, &id, Method::Post, "publish", Some((req, how))).await
+            object(env, &id, Call::Publish, Some((req, how))).await
         }
-        [""]
-        | ["assets", _]
-        | ["healthz"]
-        | ["openapi.json"]
-        | ["v1", "generations"]
-        | ["v1", "generate"]
-        | ["v1", "generations", _]
-        | ["v1", "generations", _, "events" | "document"]
-        | ["v1", "generations", _, "images", _]
-        | ["v1", "streams"]
-        | ["v1", "streams", _, "events"] => Err(ApiError::method_not_allowed()),
-        _ => Err(ApiError::unknown_route()),
     }
 }
 
@@ -277,8 +271,9 @@ async fn start(env: &Env, spec: &GenerationSpec) -> std::result::Result<String, 
 async fn init(env: &Env, meta: &StreamMeta) -> std::result::Result<(), ApiError> {
     let body = serde_json::to_string(meta).map_err(|e| ApiError::invalid(e.to_string()))?;
     let mut req = RequestInit::new();
-    req.with_method(Method::Post).with_body(Some(body.into()));
-    let res = call(env, &meta.id, "init", &req).await?;
+    req.with_method(Call::Init.method())
+        .with_body(Some(body.into()));
+    let res = send(env, &meta.id, &Call::Init, &req).await?;
     if res.status_code() == 201 {
         Ok(())
     } else {
@@ -296,29 +291,15 @@ async fn create_stream(req: &mut Request, env: &Env, config: &Config) -> Answer 
 }
 
 async fn events(env: &Env, id: &str, after: Option<&ssekit_events::EventId>) -> Answer {
-    let action = match after {
-        Some(eid) => format!("events?after={}", urlencode(&eid.to_string())),
-        None => "events".into(),
-    };
-    object(env, id, Method::Get, &action, None).await
+    object(env, id, Call::Events(after.cloned()), None).await
 }
 
-fn urlencode(s: &str) -> String {
-    form_urlencoded::byte_serialize(s.as_bytes()).collect()
-}
-
-/// Hands a request to the object of stream `id` (checked: see [`ssekit_api::stream_id_in_path`]).
+/// Hands a request to the object of stream `id` (checked: see [`ssekit_api::stream_id`]).
 /// A forwarded request keeps its headers and body (the publish API reads them there), but never
 /// a client's [`PUBLISH_AUTH`]: that one is the Worker's, set to `how` when given.
-async fn object(
-    env: &Env,
-    id: &str,
-    method: Method,
-    action: &str,
-    req: Option<(Request, Option<&str>)>,
-) -> Answer {
+async fn object(env: &Env, id: &str, call: Call, req: Option<(Request, Option<&str>)>) -> Answer {
     let mut init = RequestInit::new();
-    init.with_method(method);
+    init.with_method(call.method());
     if let Some((req, how)) = req {
         let headers = Headers::new();
         for (name, value) in req.headers().entries() {
@@ -332,13 +313,12 @@ async fn object(
         init.with_headers(headers);
         init.with_body(req.inner().body().map(Into::into));
     }
-    call(env, id, action, &init).await
+    send(env, id, &call, &init).await
 }
 
-async fn call(env: &Env, id: &str, action: &str, init: &RequestInit) -> Answer {
+async fn send(env: &Env, id: &str, call: &Call, init: &RequestInit) -> Answer {
     let namespace = env.durable_object("STREAMS").map_err(internal)?;
     let stub = namespace.get_by_name(id).map_err(internal)?;
-    let req =
-        Request::new_with_init(&format!("https://stream/{id}/{action}"), init).map_err(internal)?;
+    let req = Request::new_with_init(&call.url(id), init).map_err(internal)?;
     stub.fetch_with_request(req).await.map_err(internal)
 }

@@ -17,8 +17,9 @@ use ssekit_api::auth::{self, Action};
 use ssekit_api::response::{Cancelled, GenerationSnapshot, Published};
 use ssekit_api::{ApiError, ErrorCode, StreamKind, StreamMeta};
 use ssekit_events::{ErrorEvent, Event, EventId, STAGE_CANCELLED, STAGE_INTERRUPTED};
-use worker::{durable_object, DurableObject, Env, Method, Request, Response, Result, State};
+use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
 
+use crate::call::Call;
 use crate::config::Config;
 use crate::log::{Log, Row, PAGE_BYTES};
 use crate::respond::{self, internal, Answer};
@@ -141,16 +142,17 @@ pub fn now_ms() -> u64 {
 }
 
 impl Inner {
-    /// Requests from the Worker: `/{id}/{action}`.
+    /// Requests from the Worker: a [`Call`].
     async fn handle(self: Rc<Self>, req: Request) -> Answer {
         let known = self.meta()?.is_some();
         if known {
             self.recover();
         }
-        let path = req.path();
-        let action = path.trim_start_matches('/').split('/').nth(1) == Some("init");
-        let answer = self.clone().route(req).await;
-        if !known && !action && matches!(self.meta(), Ok(None)) {
+        let url = req.url().map_err(internal)?;
+        let (id, call) = Call::parse(&req.method(), url.path(), url.query().unwrap_or(""))?;
+        let creates = call == Call::Init;
+        let answer = self.clone().answer(req, id, call).await;
+        if !known && !creates && matches!(self.meta(), Ok(None)) {
             // Asked about an id that was never created: the runtime opened a database for this
             // object all the same. Leave nothing behind (no file, no billed storage).
             if let Err(e) = self.state.storage().delete_all().await {
@@ -160,45 +162,32 @@ impl Inner {
         answer
     }
 
-    async fn route(self: Rc<Self>, mut req: Request) -> Answer {
-        let path = req.path();
-        let mut parts = path.trim_start_matches('/').splitn(3, '/');
-        let id = parts.next().unwrap_or("").to_owned();
-        let action = parts.next().unwrap_or("");
-        let rest = ssekit_api::path_segment(parts.next().unwrap_or("")).unwrap_or_default();
-        match (req.method(), action) {
-            (Method::Post, "init") => {
+    async fn answer(self: Rc<Self>, mut req: Request, id: String, call: Call) -> Answer {
+        match call {
+            Call::Init => {
                 let body = req.bytes().await.map_err(internal)?;
                 let meta: StreamMeta = ssekit_api::parse_json(&body)?;
                 self.init(meta)
             }
-            (Method::Get, "events") => {
-                let url = req.url().map_err(internal)?;
-                let after = ssekit_api::query_param(url.query().unwrap_or(""), "after")
-                    .map(|a| a.parse::<EventId>())
-                    .transpose()
-                    .map_err(|e| ApiError::bad_last_event_id(e.to_string()))?;
-                self.subscribe(&id, after)
-            }
-            (Method::Get, "snapshot") => {
+            Call::Events(after) => self.subscribe(&id, after),
+            Call::Snapshot => {
                 let meta = self.existing(&id)?;
                 let snap = self.log.snapshot().map_err(internal)?;
                 respond::json(200, &GenerationSnapshot::new(&meta, &snap))
             }
-            (Method::Get, "document") => {
+            Call::Document => {
                 let meta = self.existing(&id)?;
                 let snap = self.log.snapshot().map_err(internal)?;
                 let html = ssekit_api::document_html(&meta, &snap)?;
                 respond::typed("text/html; charset=utf-8", html.into_bytes(), "no-cache")
             }
-            (Method::Get, "image") => {
+            Call::Image(name) => {
                 let meta = self.existing(&id)?;
-                let svg = ssekit_api::image_svg(&meta, &rest)?;
+                let svg = ssekit_api::image_svg(&meta, &name)?;
                 respond::typed("image/svg+xml", svg.into_bytes(), "public, max-age=3600")
             }
-            (Method::Post, "cancel") => self.cancel(&id),
-            (Method::Post, "publish") => self.publish(&id, &mut req).await,
-            _ => Err(ApiError::not_found("no such route")),
+            Call::Cancel => self.cancel(&id),
+            Call::Publish => self.publish(&id, &mut req).await,
         }
     }
 

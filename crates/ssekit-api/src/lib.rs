@@ -27,12 +27,14 @@
 #![deny(missing_docs)]
 
 pub mod auth;
+pub mod cors;
 pub mod demo;
 pub mod error;
 pub mod openapi;
 pub mod publish;
 pub mod request;
 pub mod response;
+pub mod routes;
 pub mod sanitize;
 pub mod stream;
 

@@ -26,7 +26,8 @@ pub async fn read_body(req: Request, config: &Config) -> Result<bytes::Bytes, Ap
 
 /// The parameters of a route's path (`{id}`, `{file}`…), in order, each percent-decoded once.
 /// One that does not decode to UTF-8 names no stream: `404` `not_found`, as JSON (axum's own
-/// `Path` answers a plain-text `400`). The fast path decodes the same way (`ssekit_api::path_segment`).
+/// `Path` answers a plain-text `400`). The fast path and the Worker decode the same way
+/// (`ssekit_api::routes::Route::recognize`).
 pub struct PathParams(pub Vec<String>);
 
 impl PathParams {

@@ -1059,3 +1059,166 @@ async fn x_forwarded_for_is_ignored_unless_the_peer_is_a_trusted_proxy() {
     let secs = assert_rate_limited(&r, "untrusted X-Forwarded-For", 60);
     assert!(secs > 30, "one creation a minute: {secs}");
 }
+
+/// The CORS headers of a response, lowercased, sorted: what the shared policy decided.
+fn cors_of(r: &Response) -> Vec<(String, String)> {
+    let mut h: Vec<(String, String)> = r
+        .headers
+        .iter()
+        .filter(|(n, _)| n.starts_with("access-control-") || n == "vary")
+        .cloned()
+        .collect();
+    h.sort();
+    h
+}
+
+/// One CORS policy (`ssekit_api::cors`) on every front end: a subscription served by the fast
+/// path and by hyper, a JSON route, errors (the fast path's own, and the router's fallback) and
+/// preflights get the same headers for an allowed origin, another origin and none; nothing sends
+/// `Access-Control-Allow-Credentials` (docs/decisions.md, "CORS").
+#[tokio::test]
+async fn one_cors_policy_on_every_front_end() {
+    let server = Server::memory(&[
+        "--cors-origin",
+        "https://a.example",
+        "--cors-origin",
+        "https://b.example",
+    ]);
+    let id = control_stream(&server, 2, true).await;
+    let vary = (
+        "vary".to_string(),
+        "origin, access-control-request-method, access-control-request-headers".to_string(),
+    );
+    for origin in [
+        Some("https://a.example"),
+        Some("https://b.example"),
+        Some("https://c.example"),
+        None,
+    ] {
+        let line = origin.map_or(String::new(), |o| format!("Origin: {o}\r\n"));
+        let allowed = origin.filter(|o| *o != "https://c.example");
+        let mut expected = vec![vary.clone()];
+        if let Some(o) = allowed {
+            expected.insert(0, ("access-control-allow-origin".into(), o.into()));
+        }
+        for (what, path, status) in [
+            ("a subscription", format!("/v1/streams/{id}/events"), 200),
+            ("a JSON route", "/healthz".to_string(), 200),
+            (
+                "a stream's error",
+                "/v1/streams/bad.id/events".to_string(),
+                404,
+            ),
+            ("the router's error", "/nope".to_string(), 404),
+        ] {
+            let request = format!("GET {path} HTTP/1.1\r\nHost: x\r\n{line}\r\n");
+            let (fast, hyper) = both_paths(&server, request.as_bytes()).await;
+            let what = format!("{what} from {origin:?}");
+            assert_same(&fast, &hyper, &what);
+            assert_eq!(fast.status, status, "{what}");
+            assert_eq!(cors_of(&fast), expected, "{what}: first request");
+            assert_eq!(cors_of(&hyper), expected, "{what}: after /healthz");
+        }
+
+        // A preflight for a resuming, authenticated EventSource polyfill, on the same routes.
+        for path in [format!("/v1/streams/{id}/events"), "/nope".to_string()] {
+            let request = format!(
+                "OPTIONS {path} HTTP/1.1\r\nHost: x\r\n{line}Access-Control-Request-Method: GET\r\n\
+                 Access-Control-Request-Headers: last-event-id, authorization\r\n\r\n"
+            );
+            let (first, later) = both_paths(&server, request.as_bytes()).await;
+            let mut expected = expected.clone();
+            expected.extend([
+                (
+                    "access-control-allow-headers".to_string(),
+                    "content-type,authorization,cache-control,last-event-id".to_string(),
+                ),
+                (
+                    "access-control-allow-methods".into(),
+                    "GET,POST,DELETE,OPTIONS".into(),
+                ),
+                ("access-control-max-age".into(), "86400".into()),
+            ]);
+            expected.sort();
+            for r in [&first, &later] {
+                assert_eq!(r.status, 200, "preflight of {path} from {origin:?}");
+                assert!(r.body.is_empty());
+                assert_eq!(cors_of(r), expected, "preflight of {path} from {origin:?}");
+            }
+        }
+    }
+    // An OPTIONS that is not a preflight is no route's method.
+    let (first, later) = both_paths(&server, b"OPTIONS /healthz HTTP/1.1\r\nHost: x\r\n\r\n").await;
+    for r in [&first, &later] {
+        assert_eq!(
+            (r.status, r.error_code().as_str()),
+            (405, "method_not_allowed")
+        );
+    }
+    still_healthy(&server, &id, 3).await;
+}
+
+/// The route table (`ssekit_api::routes`) is what every front end answers: each row, with its
+/// method, reaches a route (not the unknown-path answer, nor 405) by the fast path and by hyper
+/// alike; any other method is 405; a `GET` row answers `HEAD` with the `GET`'s status.
+#[tokio::test]
+async fn every_row_of_the_route_table_is_answered_by_every_front_end() {
+    use ssekit_api::routes::Endpoint;
+    let server = server(&[]);
+    let id = control_stream(&server, 2, true).await;
+    let unknown = exchange(
+        &server,
+        b"GET /no/such/route HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    assert_eq!(unknown.status, 404);
+    for &endpoint in Endpoint::ALL {
+        let path = endpoint
+            .path()
+            .replace("{id}", &id)
+            .replace("{file}", "no-such-file")
+            .replace("{image}", "img-1.svg");
+        let what = format!("{} {path}", endpoint.method());
+        // An empty body where one is taken: the route refuses it, after routing.
+        let request = format!("{what} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n");
+        let (fast, hyper) = both_paths(&server, request.as_bytes()).await;
+        if fast.status < 300 && fast.header("content-type") != Some("text/event-stream") {
+            // A creation makes a new id each time; the metrics count this very connection.
+            let head = |r: &Response| (r.status, r.header("content-type").map(str::to_owned));
+            assert_eq!(head(&fast), head(&hyper), "{what}");
+        } else {
+            assert_same(&fast, &hyper, &what);
+        }
+        if worker_target() && endpoint == Endpoint::Metrics {
+            // The Worker has no Prometheus text: Cloudflare's analytics stand in.
+            assert_eq!(fast.body, unknown.body, "{what}");
+            continue;
+        }
+        assert_ne!(fast.status, 405, "{what}");
+        assert!(
+            fast.status != 404 || fast.body != unknown.body,
+            "{what} reached no route"
+        );
+
+        // No row takes PUT; PROPFIND is a method no router knows (workers-rs reads it as GET).
+        for other in ["PUT", "PROPFIND"] {
+            let request =
+                format!("{other} {path} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n");
+            let (fast_other, hyper_other) = both_paths(&server, request.as_bytes()).await;
+            for r in [&fast_other, &hyper_other] {
+                assert_eq!(
+                    (r.status, r.error_code().as_str()),
+                    (405, "method_not_allowed"),
+                    "{other} {path}"
+                );
+            }
+        }
+
+        if endpoint.method() == "GET" {
+            let head = format!("HEAD {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+            let head = exchange(&server, head.as_bytes()).await;
+            assert_eq!(head.status, fast.status, "HEAD {path}");
+            assert!(head.body.is_empty(), "HEAD {path}");
+        }
+    }
+}

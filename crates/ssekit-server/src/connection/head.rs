@@ -5,6 +5,8 @@
 
 use std::time::Duration;
 
+use axum::http::Method;
+use ssekit_api::routes::Route;
 use tokio::io::{AsyncRead, AsyncReadExt};
 
 use crate::error::ApiError;
@@ -36,8 +38,8 @@ pub struct SseRequest {
 
 /// The subscription routes.
 pub enum SseRoute {
-    /// `GET /v1/generations/{id}/events` or `GET /v1/streams/{id}/events`, with the id as sent
-    /// (still percent-encoded).
+    /// `GET /v1/generations/{id}/events` or `GET /v1/streams/{id}/events`, with the id
+    /// percent-decoded (its syntax not yet checked).
     Events(String),
     /// `GET /v1/generate?…`.
     OneShot,
@@ -56,15 +58,14 @@ pub enum Head {
     Closed,
 }
 
+/// Which GETs are served here: the route table's streams. Any other path, or one the table
+/// refuses (a parameter that is not UTF-8), is hyper's to answer, with the same error.
 fn route(path: &str) -> Option<SseRoute> {
-    if path == "/v1/generate" {
-        return Some(SseRoute::OneShot);
+    match Route::recognize(&Method::GET, path).ok()? {
+        Route::GenerationEvents { id } | Route::StreamEvents { id } => Some(SseRoute::Events(id)),
+        Route::Generate => Some(SseRoute::OneShot),
+        _ => None,
     }
-    let rest = path
-        .strip_prefix("/v1/generations/")
-        .or_else(|| path.strip_prefix("/v1/streams/"))?;
-    let id = rest.strip_suffix("/events")?;
-    (!id.is_empty() && !id.contains('/')).then(|| SseRoute::Events(id.to_owned()))
 }
 
 fn too_large() -> ApiError {
@@ -199,6 +200,26 @@ mod tests {
         assert!(matches!(route("/v1/generate"), Some(SseRoute::OneShot)));
         assert!(route("/v1/generations/a/b/events").is_none());
         assert!(route("/v1/generations/gen_a").is_none());
+        assert!(
+            matches!(route("/v1/streams/str%5Fa/events"), Some(SseRoute::Events(id)) if id == "str_a")
+        );
+        assert!(route("/v1/streams/%ff/events").is_none());
+    }
+
+    /// The fast path serves exactly the table's streams, and leaves every other route to hyper.
+    #[test]
+    fn the_table_says_which_routes_are_served_here() {
+        use ssekit_api::routes::Endpoint;
+        for &endpoint in Endpoint::ALL {
+            let path = endpoint
+                .path()
+                .replace("{id}", "s")
+                .replace("{file}", "f")
+                .replace("{image}", "i");
+            let head = format!("{} {path} HTTP/1.1\r\nHost: x\r\n\r\n", endpoint.method());
+            let served = matches!(classify_str(&head), Some(Head::Sse(_)));
+            assert_eq!(served, endpoint.is_stream(), "{endpoint:?}");
+        }
     }
 
     #[test]
@@ -296,8 +317,8 @@ mod tests {
             match classify(&mut head) {
                 Some(Head::Sse(req)) => {
                     assert!(head.len() < len);
-                    if let SseRoute::Events(raw) = &req.route {
-                        let _ = ssekit_api::stream_id_in_path(raw);
+                    if let SseRoute::Events(id) = &req.route {
+                        let _ = ssekit_api::stream_id(id);
                     }
                     let _ = ssekit_api::last_event_id(req.last_event_id.as_deref(), &req.query);
                 }

@@ -213,8 +213,8 @@ pub fn fuzz_classify(data: &[u8]) {
             buf.len() < before,
             "a subscription's head is taken out of the buffer"
         );
-        if let head::SseRoute::Events(raw) = &req.route {
-            let _ = ssekit_api::stream_id_in_path(raw);
+        if let head::SseRoute::Events(id) = &req.route {
+            let _ = ssekit_api::stream_id(id);
         }
         let _ = crate::extract::last_event_id(req.last_event_id.as_deref(), &req.query);
     }

@@ -30,7 +30,8 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
     peer: IpAddr,
     pending: &mut Vec<u8>,
 ) -> bool {
-    let cors = cors_headers(&state.config.cors_origins, req.origin.as_deref());
+    // A subscription is never a preflight (those are OPTIONS, answered by hyper's router).
+    let cors = ssekit_api::cors::headers(&state.config.cors_origins, req.origin.as_deref(), false);
     let keep = !req.close;
     // The checks, in the order the axum routes make them (routes/generations.rs).
     let opened = async {
@@ -45,10 +46,10 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
         );
         let last = last_event_id(req.last_event_id.as_deref(), &req.query)?;
         let id = match &req.route {
-            SseRoute::Events(raw) => {
-                let id = ssekit_api::stream_id_in_path(raw)?;
-                caller.may(state, Action::Subscribe(&id))?;
-                id
+            SseRoute::Events(id) => {
+                ssekit_api::stream_id(id)?;
+                caller.may(state, Action::Subscribe(id))?;
+                id.clone()
             }
             SseRoute::OneShot => one_shot_stream(state, &caller, last.as_ref(), &req.query).await?,
         };
@@ -205,23 +206,6 @@ fn response_head(
     out
 }
 
-/// The CORS headers the router's `CorsLayer` would add to a simple GET from `origin`.
-fn cors_headers(allowed: &[String], origin: Option<&[u8]>) -> Vec<(&'static str, String)> {
-    let mut out = Vec::with_capacity(2);
-    if allowed.iter().any(|o| o == "*") {
-        out.push(("access-control-allow-origin", "*".to_owned()));
-    } else if let Some(origin) = origin.and_then(|o| std::str::from_utf8(o).ok()) {
-        if allowed.iter().any(|o| o == origin) {
-            out.push(("access-control-allow-origin", origin.to_owned()));
-        }
-    }
-    out.push((
-        "vary",
-        "origin, access-control-request-method, access-control-request-headers".to_owned(),
-    ));
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -235,19 +219,5 @@ mod tests {
                 format!("{n:x}\r\n").as_bytes()
             );
         }
-    }
-
-    #[test]
-    fn cors_follows_the_configured_origins() {
-        let any = cors_headers(&["*".into()], Some(b"https://a"));
-        assert_eq!(any[0], ("access-control-allow-origin", "*".to_owned()));
-        let list = vec!["https://a".to_owned()];
-        assert_eq!(cors_headers(&list, Some(b"https://a"))[0].1, "https://a");
-        assert!(cors_headers(&list, Some(b"https://b"))
-            .iter()
-            .all(|(n, _)| *n != "access-control-allow-origin"));
-        assert!(cors_headers(&list, None)
-            .iter()
-            .all(|(n, _)| *n != "access-control-allow-origin"));
     }
 }

@@ -130,6 +130,8 @@ impl Server {
             .stdout(Stdio::null())
             .stderr(Stdio::inherit());
         let mut flags = args.iter();
+        // Repeated like the native flag, joined as the variable takes them.
+        let mut cors_origins: Vec<&str> = Vec::new();
         while let Some(flag) = flags.next() {
             let value = flags.next().map(String::as_str).unwrap_or("");
             let (var, value) = match flag.as_str() {
@@ -137,7 +139,10 @@ impl Server {
                 "--retry" => ("SSEKIT_RETRY_MS", millis(value).to_string()),
                 "--keepalive" => ("SSEKIT_KEEPALIVE_MS", millis(value).to_string()),
                 "--retention" => ("SSEKIT_RETENTION_MS", millis(value).to_string()),
-                "--cors-origin" => ("SSEKIT_CORS_ORIGINS", value.to_string()),
+                "--cors-origin" => {
+                    cors_origins.push(value);
+                    ("SSEKIT_CORS_ORIGINS", cors_origins.join(","))
+                }
                 "--max-body" => ("SSEKIT_MAX_BODY", value.to_string()),
                 "--subscriber-buffer" => ("SSEKIT_SUBSCRIBER_BUFFER", value.to_string()),
                 "--stall-timeout" => ("SSEKIT_STALL_TIMEOUT_MS", millis(value).to_string()),
