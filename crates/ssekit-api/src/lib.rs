@@ -46,8 +46,8 @@ pub use publish::{
 };
 pub use request::{
     check_json_content_type, join_header_values, last_event_id, parse_json, path_segment,
-    query_param, resume_after, stream_id, stream_id_in_path, too_large, GenerationInfo,
-    GenerationRequest, GenerationSpec, DEFAULT_BLOCKS, DEFAULT_DELAY_MS, DEFAULT_PIPELINE,
-    MAX_BLOCKS, MAX_DELAY_MS, MAX_TOPIC,
+    query_param, resume_after, stream_id, too_large, GenerationInfo, GenerationRequest,
+    GenerationSpec, DEFAULT_BLOCKS, DEFAULT_DELAY_MS, DEFAULT_PIPELINE, MAX_BLOCKS, MAX_DELAY_MS,
+    MAX_TOPIC,
 };
 pub use stream::{format_id, StreamKind, StreamMeta, ID_RANDOM_BYTES, KEEPALIVE, STREAM_HEADERS};

@@ -240,19 +240,6 @@ pub fn path_segment(raw: &str) -> Option<String> {
         .map(|s| s.into_owned())
 }
 
-/// A stream id from a raw (percent-encoded) path segment: decoded, then checked like
-/// [`stream_id`].
-///
-/// ```
-/// assert_eq!(ssekit_api::stream_id_in_path("gen%5Fa").unwrap(), "gen_a");
-/// assert_eq!(ssekit_api::stream_id_in_path("%ff").unwrap_err().status(), 404);
-/// ```
-pub fn stream_id_in_path(raw: &str) -> Result<String, ApiError> {
-    let id = path_segment(raw).ok_or_else(ApiError::unknown_stream)?;
-    stream_id(&id)?;
-    Ok(id)
-}
-
 /// A validated generation request.
 ///
 /// ```
@@ -410,7 +397,13 @@ mod tests {
     fn path_segments_decode_once() {
         assert_eq!(path_segment("gen%5Fa").as_deref(), Some("gen_a"));
         assert_eq!(path_segment("a%2525").as_deref(), Some("a%25"));
-        assert_eq!(stream_id_in_path("gen%2Fa").unwrap_err().status(), 404);
-        assert_eq!(stream_id_in_path("%ff%fe").unwrap_err().status(), 404);
+        // A decoded slash is no id; bytes that are not UTF-8 are no segment at all.
+        assert_eq!(
+            stream_id(&path_segment("gen%2Fa").unwrap())
+                .unwrap_err()
+                .status(),
+            404
+        );
+        assert_eq!(path_segment("%ff%fe"), None);
     }
 }

@@ -63,3 +63,24 @@ impl<S: Send + Sync> FromRequestParts<S> for LastEventId {
         last_event_id(header.as_deref(), parts.uri.query().unwrap_or("")).map(LastEventId)
     }
 }
+
+/// Whether a stream's response may say `Connection: keep-alive`: only to an HTTP/1.1 request
+/// that did not ask to close (an HTTP/1.0 stream ends with the close; hyper itself answers a
+/// `Connection: close` request with `close`), as the fast path decides.
+pub struct KeepAlive(pub bool);
+
+impl<S: Send + Sync> FromRequestParts<S> for KeepAlive {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let close = parts
+            .headers
+            .get_all(header::CONNECTION)
+            .iter()
+            .flat_map(|v| v.as_bytes().split(|&b| b == b','))
+            .any(|token| token.trim_ascii().eq_ignore_ascii_case(b"close"));
+        Ok(Self(
+            parts.version == axum::http::Version::HTTP_11 && !close,
+        ))
+    }
+}

@@ -4,7 +4,7 @@ use std::convert::Infallible;
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::http::{header, HeaderValue, StatusCode, Version};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use bytes::{Bytes, BytesMut};
 use ssekit_events::EventId;
@@ -58,12 +58,12 @@ pub async fn open(state: &AppState, id: &str, after: Option<EventId>) -> Result<
     }))
 }
 
-/// The SSE response of stream `id`, for the axum routes, to a request of HTTP `version`.
+/// The SSE response of stream `id`, for the axum routes; `keep_alive`: see [`KeepAlive`](crate::extract::KeepAlive).
 pub async fn subscribe(
     state: &AppState,
     id: &str,
     after: Option<EventId>,
-    version: Version,
+    keep_alive: bool,
 ) -> Result<Response, ApiError> {
     let sub = match open(state, id, after).await? {
         Opened::NoContent => return Ok(StatusCode::NO_CONTENT.into_response()),
@@ -74,8 +74,8 @@ pub async fn subscribe(
         res.headers_mut()
             .insert(*name, HeaderValue::from_static(value));
     }
-    // As the fast path says it; an HTTP/1.0 response is ended by the close, so it must not.
-    if version == Version::HTTP_11 {
+    // As the fast path says it; a response ended by the close must not.
+    if keep_alive {
         res.headers_mut()
             .insert(header::CONNECTION, HeaderValue::from_static("keep-alive"));
     }

@@ -596,6 +596,17 @@ async fn an_http_1_0_stream_is_ended_by_the_close_and_does_not_claim_keep_alive(
     .await;
     assert_eq!(fast.header("connection"), Some("keep-alive"));
     assert_same(&fast, &hyper, "HTTP/1.1 stream");
+    // A client that asked to close is told `close`, not both.
+    let (fast, hyper) = both_paths(
+        &server,
+        format!(
+            "GET /v1/streams/{control}/events HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
+        .as_bytes(),
+    )
+    .await;
+    assert_eq!(fast.header("connection"), Some("close"));
+    assert_same(&fast, &hyper, "HTTP/1.1 stream asked to close");
     still_healthy(&server, &control, 6).await;
 }
 

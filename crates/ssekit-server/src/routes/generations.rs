@@ -1,7 +1,7 @@
 //! Generations: create, stream, the one-shot endpoint, snapshot, cancel, images, document.
 
 use axum::extract::{RawQuery, Request, State};
-use axum::http::{header, StatusCode, Version};
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::Value;
@@ -12,7 +12,7 @@ use ssekit_events::{Event, EventId, Snapshot, STAGE_CANCELLED};
 
 use crate::access::{self, Caller};
 use crate::error::ApiError;
-use crate::extract::{parse_json, read_body, LastEventId, PathParams};
+use crate::extract::{parse_json, read_body, KeepAlive, LastEventId, PathParams};
 use crate::pipeline::{self, GenerationSpec};
 use crate::store::{StoreError, StreamMeta};
 use crate::{sse, AppState};
@@ -42,14 +42,14 @@ pub async fn create(
 /// with a `Last-Event-ID`, resumes the generation that id names and starts nothing.
 pub async fn one_shot(
     State(state): State<AppState>,
-    version: Version,
+    KeepAlive(keep_alive): KeepAlive,
     caller: Caller,
     LastEventId(last): LastEventId,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let query = query.as_deref().unwrap_or("");
     let id = one_shot_stream(&state, &caller, last.as_ref(), query).await?;
-    sse::subscribe(&state, &id, last, version).await
+    sse::subscribe(&state, &id, last, keep_alive).await
 }
 
 /// The stream the one-shot endpoint serves: the one `last` names, or a new generation made
@@ -73,7 +73,7 @@ pub async fn one_shot_stream(
 /// `GET /v1/generations/{id}/events` (and `GET /v1/streams/{id}/events`)
 pub async fn events(
     State(state): State<AppState>,
-    version: Version,
+    KeepAlive(keep_alive): KeepAlive,
     caller: Caller,
     path: PathParams,
     LastEventId(last): LastEventId,
@@ -81,7 +81,7 @@ pub async fn events(
     let id = path.first();
     let id = stream_id(&id)?;
     caller.may(&state, Action::Subscribe(id))?;
-    sse::subscribe(&state, id, last, version).await
+    sse::subscribe(&state, id, last, keep_alive).await
 }
 
 /// Folds a stream's events into its snapshot.
