@@ -11,7 +11,9 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound => Self::unknown_stream(),
             StoreError::Expired => Self::expired(),
             StoreError::Exists => Self::exists(),
-            StoreError::Finished => Self::finished(),
+            StoreError::Finished | StoreError::NotOwner => Self::finished(),
+            // Until the catalogue has its own code (issue 13's Idempotency-Key work).
+            StoreError::KeyReused => Self::finished(),
             StoreError::Corrupt(_) | StoreError::Backend(_) => {
                 tracing::error!(error = %e, "store failure");
                 Self::store_unavailable()

@@ -139,6 +139,9 @@ pub struct Config {
     /// Proxies whose `X-Forwarded-For` names the client (the rightmost entry that is not a
     /// proxy); from any other peer the header is ignored.
     pub trusted_proxies: Vec<IpAddr>,
+    /// How long a generation's owner holds it in a store several servers share (renewed well
+    /// before it runs out); a generation whose lease runs out is ended as `interrupted`.
+    pub lease: Duration,
 }
 
 impl Default for Config {
@@ -161,6 +164,7 @@ impl Default for Config {
             auth: None,
             create_rate: None,
             trusted_proxies: Vec::new(),
+            lease: Duration::from_secs(10),
         }
     }
 }

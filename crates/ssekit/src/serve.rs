@@ -221,6 +221,7 @@ pub async fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         auth,
         create_rate: args.create_rate,
         trusted_proxies: args.trusted_proxies,
+        ..Config::default()
     };
     let listener = ssekit_server::listen(&args.addr)
         .await

@@ -153,6 +153,22 @@ pub enum StoreError {
     /// The backend failed (disk, connection).
     #[error("store backend: {0}")]
     Backend(String),
+    /// An idempotency key already stored other events in this stream.
+    #[error("the idempotency key was used for other events")]
+    KeyReused,
+    /// This server no longer owns the generation (its lease ran out, another server ended it):
+    /// its pipeline must stop without writing.
+    #[error("this server no longer owns the generation")]
+    NotOwner,
+}
+
+/// What [`Store::append_once`] did.
+#[derive(Debug)]
+pub struct AppendOnce {
+    /// The events the key stored: appended now, or by the first use of the key.
+    pub events: Vec<Arc<StoredEvent>>,
+    /// Whether they were stored by an earlier call with the same key (nothing was appended now).
+    pub replayed: bool,
 }
 
 /// An append-only log of events per stream, with a live tail.
@@ -214,6 +230,56 @@ pub trait Store: Send + Sync + 'static {
     /// Removes the events of streams finished before `before` (ms since the Unix epoch); their
     /// ids answer [`StoreError::Expired`] from then on. Returns how many streams expired.
     async fn expire(&self, before: u64) -> Result<usize, StoreError>;
+
+    /// Appends like [`append`](Store::append), at most once per `key` in the stream: a later call
+    /// with the same key and the same events appends nothing and returns the events the first
+    /// one stored (`replayed`); with other events it fails with [`StoreError::KeyReused`]. Keys
+    /// are kept as long as the stream. Checking the key and appending are one atomic step, so
+    /// two retries racing each other store the events once.
+    async fn append_once(
+        &self,
+        id: &str,
+        key: &str,
+        events: Vec<Event>,
+    ) -> Result<AppendOnce, StoreError> {
+        let _ = (id, key, events);
+        Err(StoreError::Backend(
+            "this store does not keep idempotency keys".into(),
+        ))
+    }
+
+    /// Ends every generation whose producer is gone with `terminal`, each exactly once, and
+    /// returns their ids. The server calls it at start and then every
+    /// [`sweep_every`](Store::sweep_every).
+    ///
+    /// For a store one server writes (the default), every generation still running at start was
+    /// left by a server that died. A store several servers share ends only generations whose
+    /// owner's lease ran out, re-checking the lease in the same atomic step as the write.
+    async fn end_orphans(&self, terminal: &Event) -> Result<Vec<String>, StoreError> {
+        let mut ended = Vec::new();
+        for meta in self.running().await? {
+            if meta.kind != StreamKind::Generation {
+                continue;
+            }
+            match self.append(&meta.id, vec![terminal.clone()]).await {
+                Ok(_) => ended.push(meta.id),
+                Err(StoreError::Finished) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(ended)
+    }
+
+    /// How often the server sweeps for orphans after start: `None` (the default) for a store one
+    /// server writes, where orphans only exist at start.
+    fn sweep_every(&self) -> Option<std::time::Duration> {
+        None
+    }
+
+    /// Whether the backend answers now; `/healthz` says 503 when it does not.
+    async fn health(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
 }
 
 /// An append's events, checked and serialized by the caller: a store's writer (for `sqlite`, its
