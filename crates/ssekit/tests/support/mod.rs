@@ -2,6 +2,8 @@
 //! reader built on the project's own parser.
 #![allow(dead_code)]
 
+pub mod redis;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -13,13 +15,26 @@ use ssekit_protocol::{Item, Parser};
 /// Generous: these machines are shared and slow; tests assert behaviour, not speed.
 pub const PATIENCE: Duration = Duration::from_secs(30);
 
-/// What the black-box tests run against: `SSEKIT_TARGET=native` (default) or `worker`.
-pub fn worker_target() -> bool {
+/// What the black-box tests run against: `SSEKIT_TARGET=native` (default), `worker` (the Worker
+/// under workerd) or `redis` (three `ssekit serve` instances on one Redis behind nginx).
+fn target() -> &'static str {
     match std::env::var("SSEKIT_TARGET").as_deref() {
-        Ok("worker") => true,
-        Ok("native") | Err(_) => false,
-        Ok(other) => panic!("SSEKIT_TARGET={other}: expected native or worker"),
+        Ok("worker") => "worker",
+        Ok("redis") => "redis",
+        Ok("native") | Err(_) => "native",
+        Ok(other) => panic!("SSEKIT_TARGET={other}: expected native, worker or redis"),
     }
+}
+
+/// `SSEKIT_TARGET=worker`.
+pub fn worker_target() -> bool {
+    target() == "worker"
+}
+
+/// `SSEKIT_TARGET=redis`: every `Server` is `redis::FLEET` instances sharing one Redis (its own
+/// per `Server`) behind nginx round-robin; `base` is nginx's URL.
+pub fn redis_target() -> bool {
+    target() == "redis"
 }
 
 /// A running `ssekit serve`, or the Worker under `workerd serve`; killed when dropped.
@@ -30,6 +45,8 @@ pub struct Server {
     args: Vec<String>,
     /// The Worker's state directory when the test gave none (removed when dropped).
     scratch: Option<tempfile::TempDir>,
+    /// The instances, their Redis and nginx, on the redis target.
+    pub fleet: Option<Box<redis::Fleet>>,
 }
 
 impl Server {
@@ -62,6 +79,39 @@ impl Server {
         if worker_target() {
             return Self::spawn_worker(addr, args, data);
         }
+        if redis_target() {
+            let fleet = redis::Fleet::start(&args, data.as_deref());
+            return Server {
+                child: None,
+                base: fleet.nginx.base(),
+                data,
+                args,
+                scratch: None,
+                fleet: Some(Box::new(fleet)),
+            };
+        }
+        Self::native_at(addr, args, data)
+    }
+
+    /// One process: the Worker on the worker target, else `ssekit serve` (an instance of a fleet
+    /// on the redis target).
+    fn process_at(addr: &str, args: Vec<String>, data: Option<PathBuf>) -> Server {
+        if worker_target() {
+            Self::spawn_worker(addr, args, data)
+        } else {
+            Self::native_at(addr, args, data)
+        }
+    }
+
+    /// One `ssekit serve --addr ADDR ARGS…` whatever the target (the multi-instance tests start
+    /// their instances with this, on their own `--store`).
+    pub fn native(args: &[&str]) -> Server {
+        let args = args.iter().map(|s| s.to_string()).collect();
+        Self::native_at("127.0.0.1:0", args, None)
+    }
+
+    /// Like `native`, on a given address (`host:port`).
+    pub fn native_at(addr: &str, args: Vec<String>, data: Option<PathBuf>) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_ssekit"))
             .arg("serve")
             .args(["--addr", addr])
@@ -90,6 +140,7 @@ impl Server {
             data,
             args,
             scratch: None,
+            fleet: None,
         }
     }
 
@@ -181,21 +232,32 @@ impl Server {
             data,
             args,
             scratch,
+            fleet: None,
         }
     }
 
-    /// `kill -9`: no shutdown, no flush, nothing graceful.
+    /// `kill -9`: no shutdown, no flush, nothing graceful. (Every instance on the redis target;
+    /// Redis and nginx keep running.)
     pub fn kill9(&mut self) {
+        if let Some(fleet) = &mut self.fleet {
+            for i in &mut fleet.instances {
+                i.kill9();
+            }
+        }
         if let Some(mut c) = self.child.take() {
             let _ = c.kill();
             let _ = c.wait();
         }
     }
 
-    /// Starts the same server again (same store), on a new port.
+    /// Starts the same server again (same store), on a new port. (On the redis target, the
+    /// instances again on their ports behind the same nginx.)
     pub fn restart(&mut self) {
+        if self.fleet.is_some() {
+            return self.restart_in_place();
+        }
         self.kill9();
-        let next = Self::spawn(self.args.clone(), self.data.clone());
+        let next = Self::process_at("127.0.0.1:0", self.args.clone(), self.data.clone());
         let scratch = self.scratch.take();
         *self = next;
         self.scratch = self.scratch.take().or(scratch);
@@ -203,14 +265,33 @@ impl Server {
 
     /// `kill -9`, then the same server again on the same address: clients keep their URLs.
     pub fn restart_in_place(&mut self) {
+        if let Some(fleet) = &mut self.fleet {
+            for i in &mut fleet.instances {
+                i.kill9();
+            }
+            for i in &mut fleet.instances {
+                i.restart_in_place();
+            }
+            return;
+        }
         self.kill9();
         let addr = self.base.trim_start_matches("http://").to_string();
-        let next = Self::spawn_at(&addr, self.args.clone(), self.data.clone());
+        let next = Self::process_at(&addr, self.args.clone(), self.data.clone());
         *self = next;
     }
 
-    /// SIGTERM and wait for the process to exit.
+    /// SIGTERM and wait for the process to exit (every instance on the redis target: the status
+    /// of the last one that is not a success, else the last).
     pub fn terminate(&mut self) -> std::process::ExitStatus {
+        if let Some(fleet) = &mut self.fleet {
+            let statuses: Vec<_> = fleet.instances.iter_mut().map(|i| i.terminate()).collect();
+            return statuses
+                .iter()
+                .rev()
+                .find(|s| !s.success())
+                .copied()
+                .unwrap_or(statuses[statuses.len() - 1]);
+        }
         let mut c = self.child.take().expect("server running");
         Command::new("kill")
             .args(["-TERM", &c.id().to_string()])
@@ -228,6 +309,9 @@ impl Server {
 
     /// The server's process id, workerd's for the Worker (for its RSS).
     pub fn pid(&self) -> u32 {
+        if let Some(fleet) = &self.fleet {
+            return fleet.instances[0].pid();
+        }
         self.child.as_ref().expect("the server runs").id()
     }
 
@@ -238,6 +322,26 @@ impl Server {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
+    }
+
+    /// The base URL of each process behind `base`: the instances on the redis target, else the
+    /// server itself.
+    pub fn instance_bases(&self) -> Vec<String> {
+        match &self.fleet {
+            Some(fleet) => fleet.bases(),
+            None => vec![self.base.clone()],
+        }
+    }
+
+    /// `SIGSTOP` (`stop = true`) or `SIGCONT` the process.
+    pub fn signal_stop(&self, stop: bool) {
+        let sig = if stop { "-STOP" } else { "-CONT" };
+        let ok = Command::new("kill")
+            .args([sig, &self.pid().to_string()])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "kill {sig}");
     }
 }
 
@@ -250,7 +354,7 @@ impl Drop for Server {
 /// A loopback port nothing listens on, below the kernel's ephemeral range: a port from that
 /// range (what binding port 0 hands out) may be taken as the source of some test's outgoing
 /// connection before workerd binds it.
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     let low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
         .ok()
         .and_then(|r| r.split_whitespace().next()?.parse::<u32>().ok())
@@ -277,7 +381,7 @@ fn free_port() -> u16 {
 /// Whether `GET /healthz` on `addr` answers 200. A bare TCP connect is not proof: while nothing
 /// listens on a port of the ephemeral range, a connect to it can pick that same port as its
 /// source and connect to itself (TCP simultaneous open).
-fn healthy(addr: &str) -> bool {
+pub(crate) fn healthy(addr: &str) -> bool {
     use std::io::{Read, Write};
     let Ok(mut s) = std::net::TcpStream::connect(addr) else {
         return false;
