@@ -5,6 +5,8 @@ import { test } from "node:test";
 import {
   completedBlocks,
   assertOnePipeline,
+  generationsStarted,
+  onRedis,
   launch,
   pageBlocks,
   restart,
@@ -207,4 +209,31 @@ test("8. Stop cancels: the page shows cancelled, the stream ends with the cancel
   assert.equal(snap.status, "cancelled");
   const events = await (await fetch(`${server.base}/v1/generations/${snap.id}/events`)).text();
   assert.match(events.trimEnd().split("\n\n").at(-1), /event: error\ndata: .*"stage":"cancelled"/);
+});
+
+test("9. several instances: kill -9 of the one running the generation, the page ends clearly on the other", { timeout: TIMEOUT, skip: !onRedis && "SSEKIT_TARGET=redis only" }, async (t) => {
+  const cleanup = [];
+  t.after(() => runCleanup(cleanup));
+  const fleet = await startServer();
+  cleanup.push(() => fleet.stopAll());
+  const { page } = await launch(cleanup);
+  await page.goto(`${fleet.base}/?topic=takeover&blocks=6&delayMs=150&autostart=1`);
+  await waitBlocks(page, 2);
+  // The instance that runs the pipeline is the one that counted it.
+  const started = await Promise.all(fleet.instances.map((i) => generationsStarted(i.base)));
+  assert.deepEqual([...started].sort(), [0, 1], `${started}`);
+  const owner = fleet.instances[started.indexOf(1)];
+  const survivor = fleet.instances[started.indexOf(0)];
+  await owner.kill9();
+  // The page's stream goes on through nginx on the survivor: every stored event once, then the
+  // recoverable interrupted error once the dead owner's lease runs out.
+  await waitStatus(page, "error");
+  assert.match(await page.locator("#banner").textContent(), /stopped while this generation was running/);
+  const snap = await assertBlocksMatchServer(page, survivor.base, { complete: false });
+  assert.equal(snap.status, "error");
+  assert.ok((await completedBlocks(page)) >= 2);
+  // Start again: a new generation, run by the survivor, completes.
+  await page.click("#start");
+  await waitStatus(page, "complete");
+  await assertBlocksMatchServer(page, survivor.base);
 });

@@ -2,7 +2,7 @@
 // and a static server for a second origin.
 import { spawn } from "node:child_process";
 import { createHmac } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import net from "node:net";
 import { tmpdir } from "node:os";
@@ -22,8 +22,11 @@ export function tempDir(cleanup) {
   return dir;
 }
 
-/** The target under test: `SSEKIT_TARGET=worker` runs the Worker under workerd instead. */
+/** The target under test: `SSEKIT_TARGET=worker` runs the Worker under workerd instead;
+ * `SSEKIT_TARGET=redis`, two `ssekit serve` instances on one Redis behind nginx
+ * (deploy/nginx.conf), `base` being nginx's URL. */
 export const onWorker = process.env.SSEKIT_TARGET === "worker";
+export const onRedis = process.env.SSEKIT_TARGET === "redis";
 
 /** A free loopback port below the kernel's ephemeral range: a port from that range (what
  * listening on port 0 hands out) may be taken as the source of an outgoing connection before
@@ -102,12 +105,130 @@ function serverHandle({ base, addr, dataDir, args, proc }) {
   };
 }
 
-/** `ssekit serve` (or the Worker, see `onWorker`) on 127.0.0.1 (a free port, or `addr`);
- * resolves once it listens. */
+/** Processes that outlive a test's handle (Redis, nginx): killed when the test file's process
+ * exits, whatever happened. */
+const lingering = new Set();
+process.on("exit", () => {
+  for (const p of lingering) p.kill("SIGKILL");
+});
+
+function untilExit(proc) {
+  return new Promise((r) => {
+    if (proc.exitCode !== null || proc.signalCode !== null) return r();
+    proc.once("exit", () => r());
+    proc.kill("SIGKILL");
+  });
+}
+
+async function waitFor(check, what) {
+  for (let i = 0; ; i++) {
+    if (await check()) return;
+    if (i > 600) throw new Error(`${what} did not start`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** `SSEKIT_TARGET=redis`: a Redis (AOF, files in `dataDir` or a scratch directory), two
+ * instances on it, nginx in front running deploy/nginx.conf with its listen port and instance
+ * lines replaced. `kill9` kills both instances (Redis and nginx keep running), `restart` starts
+ * them again on their ports; `instances` are the two, each with its own `base` and `kill9`. */
+async function startFleet({ dataDir = null, args = [] } = {}) {
+  const redisDir = dataDir ? join(dataDir, "redis") : mkdtempSync(join(tmpdir(), "ssekit-redis-"));
+  mkdirSync(redisDir, { recursive: true });
+  const redisPort = await freePort();
+  const redis = spawn(
+    "redis-server",
+    ["--port", String(redisPort), "--bind", "127.0.0.1", "--dir", redisDir, "--appendonly", "yes", "--appendfsync", "always", "--save", "", "--loglevel", "warning"],
+    { stdio: ["ignore", "ignore", "inherit"] },
+  );
+  lingering.add(redis);
+  await waitFor(
+    () =>
+      new Promise((resolve) => {
+        const s = net.connect(redisPort, "127.0.0.1", () => s.end("PING\r\n"));
+        s.once("data", (d) => resolve(d.toString().startsWith("+PONG")));
+        s.once("error", () => resolve(false));
+      }),
+    "redis-server",
+  );
+  const store = `redis://127.0.0.1:${redisPort}`;
+  const own = ["--store", store, "--lease", "3s", ...args];
+  const addrs = [`127.0.0.1:${await freePort()}`, `127.0.0.1:${await freePort()}`];
+  let instances = await Promise.all(addrs.map((addr) => startNative({ addr, args: own, storeArgs: [] })));
+
+  const nginxDir = mkdtempSync(join(tmpdir(), "ssekit-nginx-"));
+  mkdirSync(join(nginxDir, "logs"));
+  const nginxPort = await freePort();
+  let conf = readFileSync(join(webRoot, "..", "deploy", "nginx.conf"), "utf8");
+  const marked = conf.split("\n").filter((l) => l.trimEnd().endsWith("# instance"));
+  if (!marked.length) throw new Error("deploy/nginx.conf marks no `# instance` line");
+  const options = marked[0].trim().replace(/# instance$/, "").trim().replace(/;$/, "").split(/\s+/).slice(2).join(" ");
+  conf = conf
+    .split("\n")
+    .filter((l) => l === marked[0] || !marked.includes(l))
+    .map((l) => (l === marked[0] ? addrs.map((a) => `        server ${a} ${options};`).join("\n") : l))
+    .map((l) => (l.trimStart().startsWith("listen ") ? `        listen 127.0.0.1:${nginxPort};` : l))
+    .join("\n");
+  writeFileSync(join(nginxDir, "nginx.conf"), conf);
+  const nginx = spawn("nginx", ["-p", nginxDir, "-c", join(nginxDir, "nginx.conf"), "-e", "stderr", "-g", "daemon off;"], {
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  lingering.add(nginx);
+  const base = `http://127.0.0.1:${nginxPort}`;
+  await waitFor(() => fetch(`${base}/healthz`).then((r) => r.ok, () => false), "nginx");
+
+  const handle = {
+    base,
+    addr: `127.0.0.1:${nginxPort}`,
+    dataDir,
+    args,
+    get instances() {
+      return instances;
+    },
+    async kill9() {
+      await Promise.all(instances.map((i) => i.kill9()));
+    },
+    async restart() {
+      await handle.kill9();
+      instances = await Promise.all(addrs.map((addr) => retrying(() => startNative({ addr, args: own, storeArgs: [] }))));
+      return handle;
+    },
+    /** Redis and nginx too: the end of the test. */
+    async stopAll() {
+      await handle.kill9();
+      await untilExit(nginx);
+      await untilExit(redis);
+      lingering.delete(nginx);
+      lingering.delete(redis);
+      rmSync(nginxDir, { recursive: true, force: true });
+      if (!dataDir) rmSync(redisDir, { recursive: true, force: true });
+    },
+  };
+  return handle;
+}
+
+async function retrying(start) {
+  for (let i = 0; ; i++) {
+    try {
+      return await start();
+    } catch (e) {
+      if (i > 20) throw e;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+/** `ssekit serve` (or the Worker, see `onWorker`; or two instances behind nginx, see
+ * `onRedis`) on 127.0.0.1 (a free port, or `addr`); resolves once it listens. */
 export function startServer({ dataDir = null, addr = "127.0.0.1:0", args = [] } = {}) {
   if (onWorker) return startWorker({ dataDir, addr, args });
+  if (onRedis) return startFleet({ dataDir, args });
   const store = dataDir ? `sqlite:${join(dataDir, "ssekit.db")}` : "memory";
-  const proc = spawn(BIN, ["serve", "--addr", addr, "--store", store, "--retry", "300ms", ...args], {
+  return startNative({ dataDir, addr, args, storeArgs: ["--store", store] });
+}
+
+function startNative({ dataDir = null, addr, args, storeArgs }) {
+  const proc = spawn(BIN, ["serve", "--addr", addr, ...storeArgs, "--retry", "300ms", ...args], {
     stdio: ["ignore", "pipe", "inherit"],
     env: { ...process.env, SSEKIT_LOG: "warn" },
   });
@@ -127,6 +248,7 @@ export function startServer({ dataDir = null, addr = "127.0.0.1:0", args = [] } 
 
 /** The same server again on the same address and store, after a kill -9. */
 export async function restart(server) {
+  if (server.restart) return server.restart();
   await server.kill9();
   for (let i = 0; ; i++) {
     try {
