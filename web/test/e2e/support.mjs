@@ -2,7 +2,7 @@
 // and a static server for a second origin.
 import { spawn } from "node:child_process";
 import { createHmac } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import net from "node:net";
 import { tmpdir } from "node:os";
@@ -109,14 +109,16 @@ function serverHandle({ base, addr, dataDir, args, proc }) {
  * exits, whatever happened. */
 const lingering = new Set();
 process.on("exit", () => {
-  for (const p of lingering) p.kill("SIGKILL");
+  for (const p of lingering) p.kill(p.spawnfile === "nginx" ? "SIGTERM" : "SIGKILL");
 });
 
+/** Stops `proc`: SIGKILL, but SIGTERM for nginx, whose master then stops its workers (a
+ * SIGKILLed master leaves them running). */
 function untilExit(proc) {
   return new Promise((r) => {
     if (proc.exitCode !== null || proc.signalCode !== null) return r();
     proc.once("exit", () => r());
-    proc.kill("SIGKILL");
+    proc.kill(proc.spawnfile === "nginx" ? "SIGTERM" : "SIGKILL");
   });
 }
 
@@ -157,6 +159,7 @@ async function startFleet({ dataDir = null, args = [] } = {}) {
   let instances = await Promise.all(addrs.map((addr) => startNative({ addr, args: own, storeArgs: [] })));
 
   const nginxDir = mkdtempSync(join(tmpdir(), "ssekit-nginx-"));
+  chmodSync(nginxDir, 0o755); // nginx started as root runs its workers as `nobody`
   mkdirSync(join(nginxDir, "logs"));
   const nginxPort = await freePort();
   let conf = readFileSync(join(webRoot, "..", "deploy", "nginx.conf"), "utf8");

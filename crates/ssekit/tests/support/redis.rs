@@ -251,6 +251,9 @@ pub fn nginx_conf(port: u16, upstreams: &[String]) -> String {
 impl Nginx {
     pub fn start(upstreams: &[String]) -> Nginx {
         let dir = tempfile::tempdir().unwrap();
+        // nginx started as root runs its workers as `nobody`: they must reach their temp paths.
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
         let port = free_port();
         std::fs::write(dir.path().join("nginx.conf"), nginx_conf(port, upstreams)).unwrap();
         std::fs::create_dir_all(dir.path().join("logs")).unwrap();
@@ -288,7 +291,15 @@ impl Nginx {
 
 impl Drop for Nginx {
     fn drop(&mut self) {
+        // SIGTERM: the master stops its workers (a SIGKILLed master leaves them running).
         if let Some(mut c) = self.child.take() {
+            let _ = Command::new("kill")
+                .args(["-TERM", &c.id().to_string()])
+                .status();
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while c.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(20));
+            }
             wait_exit(&mut c);
         }
     }
