@@ -366,10 +366,12 @@ async fn subscribers_stay_gapless_when_pubsub_loses_messages() {
         .map(|l| tokio::spawn(received(l)))
         .collect();
     tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut killed = 0;
     for i in 0..300u32 {
         writer.append("s", vec![step(i)]).await.unwrap();
         if i % 50 == 10 {
-            cli(server.port, &["CLIENT", "KILL", "TYPE", "pubsub"]);
+            let n = cli(server.port, &["CLIENT", "KILL", "TYPE", "pubsub"]);
+            killed += n.trim().parse::<u32>().unwrap_or(0);
         }
         if i == 150 {
             // Any pub/sub client with a byte queued is cut off.
@@ -385,6 +387,7 @@ async fn subscribers_stay_gapless_when_pubsub_loses_messages() {
         }
     }
     writer.append("s", vec![done()]).await.unwrap();
+    assert!(killed > 0, "the subscription was cut off");
     for task in tasks {
         let got = tokio::time::timeout(Duration::from_secs(20), task)
             .await
@@ -446,4 +449,32 @@ async fn an_idempotency_key_appends_once() {
             .unwrap()
             .replayed
     );
+}
+
+#[test]
+fn redis_store_urls_parse() {
+    use ssekit_server::StoreConfig;
+    assert_eq!(
+        "redis://127.0.0.1:6380/2".parse::<StoreConfig>(),
+        Ok(StoreConfig::Redis("redis://127.0.0.1:6380/2".into()))
+    );
+    assert_eq!(
+        "redis-cluster://a:7000,b:7001".parse::<StoreConfig>(),
+        Ok(StoreConfig::RedisCluster(vec![
+            "redis://a:7000".into(),
+            "redis://b:7001".into()
+        ]))
+    );
+    for bad in [
+        "redis://",
+        "redis://h:port",
+        "redis://h:1/x",
+        "redis-cluster:h:1",
+        "redis-cluster://h:1,",
+    ] {
+        assert!(bad.parse::<StoreConfig>().is_err(), "{bad}");
+    }
+    // The password stays out of logs.
+    let config = "redis://u:secret@h:1".parse::<StoreConfig>().unwrap();
+    assert!(!format!("{config:?}").contains("secret"));
 }
