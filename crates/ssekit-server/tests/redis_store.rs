@@ -339,6 +339,38 @@ async fn a_renewed_lease_is_not_swept() {
     assert_eq!(seqs(&*sweeper, "g").await, [1, 2]);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn owner_appends_survive_dropped_connections_without_duplicates() {
+    if !installed() {
+        return;
+    }
+    let server = start(&[]);
+    let owner = single(&server, "blip", Duration::from_secs(5));
+    owner
+        .create(meta("g", StreamKind::Generation))
+        .await
+        .unwrap();
+    let port = server.port;
+    let killer = tokio::task::spawn_blocking(move || {
+        let mut killed = 0;
+        for _ in 0..40 {
+            // Every command connection but redis-cli's own.
+            killed += cli(port, &["CLIENT", "KILL", "TYPE", "normal"])
+                .trim()
+                .parse::<u32>()
+                .unwrap_or(0);
+            std::thread::sleep(Duration::from_millis(15));
+        }
+        killed
+    });
+    for i in 0..300 {
+        owner.append("g", vec![step(i)]).await.unwrap();
+    }
+    owner.append("g", vec![done()]).await.unwrap();
+    assert!(killer.await.unwrap() > 0, "connections were cut");
+    assert_eq!(seqs(&*owner, "g").await, (1..=301).collect::<Vec<_>>());
+}
+
 /// Drains `live` until the stream ends: every position in order, once.
 async fn received(mut live: ssekit_server::store::Live) -> Vec<u64> {
     let mut got = Vec::new();
