@@ -371,6 +371,38 @@ async fn owner_appends_survive_dropped_connections_without_duplicates() {
     assert_eq!(seqs(&*owner, "g").await, (1..=301).collect::<Vec<_>>());
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_is_followed_while_it_has_subscribers() {
+    if !installed() {
+        return;
+    }
+    let server = start(&[]);
+    let store = single(&server, "follow", Duration::from_secs(10));
+    store
+        .create(meta("s", StreamKind::Published))
+        .await
+        .unwrap();
+    store
+        .create(meta("t", StreamKind::Published))
+        .await
+        .unwrap();
+    let (a, b, c) = (
+        store.subscribe("s"),
+        store.subscribe("s"),
+        store.subscribe("t"),
+    );
+    assert_eq!(store.followed(), 2, "one follower per stream, shared");
+    drop((a, b));
+    let until = Instant::now() + Duration::from_secs(5);
+    while store.followed() != 1 {
+        assert!(Instant::now() < until, "the follower of s stops");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mut c = c;
+    store.append("t", vec![step(1)]).await.unwrap();
+    assert_eq!(c.recv().await.unwrap()[0].seq, 1);
+}
+
 /// Drains `live` until the stream ends: every position in order, once.
 async fn received(mut live: ssekit_server::store::Live) -> Vec<u64> {
     let mut got = Vec::new();
@@ -380,14 +412,13 @@ async fn received(mut live: ssekit_server::store::Live) -> Vec<u64> {
     got
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn subscribers_stay_gapless_when_pubsub_loses_messages() {
-    if !installed() {
-        return;
-    }
-    let server = start(&[]);
-    let reader = single(&server, "lossy", Duration::from_secs(10));
-    let writer = single(&server, "lossy", Duration::from_secs(10));
+/// Subscribers on `reader` while `writer` appends and every node in `ports` cuts its pub/sub
+/// clients off, then limits their output buffers to nothing: every event in order, once.
+async fn gapless_through_pubsub_loss(
+    reader: Arc<RedisStore>,
+    writer: Arc<RedisStore>,
+    ports: Vec<u16>,
+) {
     writer
         .create(meta("s", StreamKind::Published))
         .await
@@ -401,21 +432,23 @@ async fn subscribers_stay_gapless_when_pubsub_loses_messages() {
     let mut killed = 0;
     for i in 0..300u32 {
         writer.append("s", vec![step(i)]).await.unwrap();
-        if i % 50 == 10 {
-            let n = cli(server.port, &["CLIENT", "KILL", "TYPE", "pubsub"]);
-            killed += n.trim().parse::<u32>().unwrap_or(0);
-        }
-        if i == 150 {
-            // Any pub/sub client with a byte queued is cut off.
-            cli(
-                server.port,
-                &[
-                    "CONFIG",
-                    "SET",
-                    "client-output-buffer-limit",
-                    "pubsub 1 1 0",
-                ],
-            );
+        for &port in &ports {
+            if i % 50 == 10 {
+                let n = cli(port, &["CLIENT", "KILL", "TYPE", "pubsub"]);
+                killed += n.trim().parse::<u32>().unwrap_or(0);
+            }
+            if i == 150 {
+                // Any pub/sub client with a byte queued is cut off.
+                cli(
+                    port,
+                    &[
+                        "CONFIG",
+                        "SET",
+                        "client-output-buffer-limit",
+                        "pubsub 1 1 0",
+                    ],
+                );
+            }
         }
     }
     writer.append("s", vec![done()]).await.unwrap();
@@ -427,6 +460,35 @@ async fn subscribers_stay_gapless_when_pubsub_loses_messages() {
             .unwrap();
         assert_eq!(got, (1..=301).collect::<Vec<_>>());
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn subscribers_stay_gapless_when_pubsub_loses_messages() {
+    if !installed() {
+        return;
+    }
+    let server = start(&[]);
+    let reader = single(&server, "lossy", Duration::from_secs(10));
+    let writer = single(&server, "lossy", Duration::from_secs(10));
+    gapless_through_pubsub_loss(reader, writer, vec![server.port]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn subscribers_stay_gapless_when_sharded_pubsub_loses_messages() {
+    if !installed() {
+        return;
+    }
+    let nodes = start_cluster();
+    let urls: Vec<String> = nodes
+        .iter()
+        .map(|n| format!("redis://127.0.0.1:{}", n.port))
+        .collect();
+    let open = || {
+        Arc::new(
+            RedisStore::open_cluster(&urls, options("lossy", Duration::from_secs(10))).unwrap(),
+        )
+    };
+    gapless_through_pubsub_loss(open(), open(), nodes.iter().map(|n| n.port).collect()).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
