@@ -572,3 +572,36 @@ fn redis_store_urls_parse() {
     let config = "redis://u:secret@h:1".parse::<StoreConfig>().unwrap();
     assert!(!format!("{config:?}").contains("secret"));
 }
+
+/// A rough figure, not a benchmark (`cargo test … -- --ignored --nocapture`): appends per
+/// second through one instance, 16 tasks, AOF with `appendfsync always`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore]
+async fn append_rate() {
+    if !installed() {
+        return;
+    }
+    let server = start(&[]);
+    let store = single(&server, "rate", Duration::from_secs(10));
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..16)
+        .map(|t| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let id = format!("r{t}");
+                store
+                    .create(meta(&id, StreamKind::Published))
+                    .await
+                    .unwrap();
+                for i in 0..500 {
+                    store.append(&id, vec![step(i)]).await.unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let secs = started.elapsed().as_secs_f64();
+    println!("8000 appends in {secs:.2} s: {:.0}/s", 8000.0 / secs);
+}
