@@ -1127,13 +1127,7 @@ async fn a_malformed_idempotency_key_is_refused_with_400_and_stores_nothing() {
     let publish = server.url(stream["publishUrl"].as_str().unwrap());
     let step = json!({"event": "reasoning-step", "data": {"step": 1, "content": "x"}});
     let long = vec![b'k'; 256];
-    for bad in [
-        &b""[..],
-        &long,
-        b"tab\there",
-        b"with space",
-        b"caf\xc3\xa9",
-    ] {
+    for bad in [&b""[..], &long, b"tab\there", b"with space", b"caf\xc3\xa9"] {
         let res = post_keyed(&publish, &token, bad, &step).await;
         assert_eq!(
             error_of(res).await,
