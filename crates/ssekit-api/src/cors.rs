@@ -21,9 +21,10 @@ use http::Method;
 
 /// The methods a preflight allows.
 pub const ALLOW_METHODS: &str = "GET,POST,DELETE,OPTIONS";
-/// The request headers a preflight allows: JSON bodies, the token, and a resuming
-/// EventSource polyfill's headers.
-pub const ALLOW_HEADERS: &str = "content-type,authorization,cache-control,last-event-id";
+/// The request headers a preflight allows: JSON bodies, the token, a resuming
+/// EventSource polyfill's headers, and a publish's `Idempotency-Key`.
+pub const ALLOW_HEADERS: &str =
+    "content-type,authorization,cache-control,last-event-id,idempotency-key";
 /// How long a browser may keep a preflight's answer, seconds.
 pub const MAX_AGE: &str = "86400";
 /// The answer depends on these request headers, so caches key on them.

@@ -50,6 +50,8 @@ catalogue! {
     InvalidJson = "invalid_json", BAD_REQUEST;
     /// A malformed resume position, several of them, one of another stream or ahead of it.
     InvalidLastEventId = "invalid_last_event_id", BAD_REQUEST;
+    /// An `Idempotency-Key` that is not 1–255 bytes of visible ASCII, or sent twice.
+    InvalidIdempotencyKey = "invalid_idempotency_key", BAD_REQUEST;
     /// Auth off: publishing without a bearer token.
     Unauthorized = "unauthorized", UNAUTHORIZED;
     /// Auth on: a route that needs a token got none.
@@ -86,6 +88,8 @@ catalogue! {
     InvalidRequest = "invalid_request", UNPROCESSABLE_ENTITY;
     /// A `pipeline` the server does not run.
     UnknownPipeline = "unknown_pipeline", UNPROCESSABLE_ENTITY;
+    /// An `Idempotency-Key` the stream already took with other events.
+    IdempotencyKeyReused = "idempotency_key_reused", UNPROCESSABLE_ENTITY;
     /// Creations from one client over the rate, with `Retry-After`.
     RateLimited = "rate_limited", TOO_MANY_REQUESTS;
     /// A request head over the size or line limit.
@@ -279,6 +283,14 @@ impl ApiError {
             "the event store failed; try again",
         )
         .retry_after(1)
+    }
+
+    /// 422 `idempotency_key_reused`: the key already published other events to the stream.
+    pub fn key_reused() -> Self {
+        Self::new(
+            ErrorCode::IdempotencyKeyReused,
+            "this Idempotency-Key was already used with other events in this stream",
+        )
     }
 
     /// 410 `expired`.

@@ -103,6 +103,27 @@ fn id_param() -> ParameterBuilder {
         .schema(Some(string()))
 }
 
+fn idempotency_key_param() -> ParameterBuilder {
+    ParameterBuilder::new()
+        .name("Idempotency-Key")
+        .parameter_in(ParameterIn::Header)
+        .required(Required::False)
+        .description(Some(
+            "Makes the publish safe to retry: 1 to 255 visible ASCII characters (0x21-0x7E), \
+             else `400 invalid_idempotency_key`. The first request with a key stores its events; \
+             a later one with the same key and the same events stores nothing and answers as the \
+             first did, with `Idempotency-Replayed: true`; with other events it is \
+             `422 idempotency_key_reused`. Keys are per stream and kept as long as the stream.",
+        ))
+        .schema(Some(Schema::from(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .min_length(Some(1))
+                .max_length(Some(crate::publish::MAX_IDEMPOTENCY_KEY))
+                .pattern(Some("^[!-~]{1,255}$")),
+        )))
+}
+
 fn last_event_id_params() -> [ParameterBuilder; 2] {
     [
         ParameterBuilder::new()
@@ -343,12 +364,12 @@ fn routes() -> Vec<Route> {
             operation_id: "healthz",
             tag: "operations",
             summary: "Liveness",
-            description: Some("Answers on the Worker even when its auth configuration is unusable.".into()),
+            description: Some("`503 store_unavailable` (with `Retry-After`) when the native server's store does not answer within 2 s, so a load balancer takes the instance out. The Worker answers 200 (its storage is each stream's Durable Object), even when its auth configuration is unusable.".into()),
             access: Access::Open,
             params: vec![],
             body: None,
-            ok: vec![Success::new(200, "The server answers.").content("application/json", json_content::<Health>())],
-            errors: vec![],
+            ok: vec![Success::new(200, "The server and its store answer.").content("application/json", json_content::<Health>())],
+            errors: vec![StoreUnavailable],
         },
         Route {
             method: HttpMethod::Get,
@@ -519,13 +540,17 @@ fn routes() -> Vec<Route> {
             description: Some(format!(
                 "Each event is validated against the vocabulary, or is an application event \
                  ({APP_NAME_RULE}); a terminal event only last. The events are \
-                 stored before this answer, numbered after the stream's last."
+                 stored before this answer, numbered after the stream's last. With an \
+                 `Idempotency-Key`, a retry of the same events answers the first answer again \
+                 (with `Idempotency-Replayed: true`) and stores nothing."
             )),
             access: Access::Publish,
-            params: vec![id_param()],
+            params: vec![id_param(), idempotency_key_param()],
             body: Some(("application/json", json_content::<PublishRequest>())),
-            ok: vec![Success::new(201, "Stored.").content("application/json", json_content::<Published>())],
-            errors: codes(&[&[Unauthorized], TOKEN, BODY, STREAM, &[StreamFinished]]),
+            ok: vec![Success::new(201, "Stored (or, with `Idempotency-Replayed: true`, stored by an earlier request with the same key).")
+                .content("application/json", json_content::<Published>())
+                .header("Idempotency-Replayed", "`true` when the events were stored by an earlier request with the same `Idempotency-Key` (nothing was appended now); absent otherwise.")],
+            errors: codes(&[&[Unauthorized], TOKEN, BODY, STREAM, &[StreamFinished, InvalidIdempotencyKey, IdempotencyKeyReused]]),
         },
         Route {
             method: HttpMethod::Get,

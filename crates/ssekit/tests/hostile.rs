@@ -1142,7 +1142,8 @@ async fn one_cors_policy_on_every_front_end() {
             expected.extend([
                 (
                     "access-control-allow-headers".to_string(),
-                    "content-type,authorization,cache-control,last-event-id".to_string(),
+                    "content-type,authorization,cache-control,last-event-id,idempotency-key"
+                        .to_string(),
                 ),
                 (
                     "access-control-allow-methods".into(),
