@@ -371,6 +371,112 @@ async fn owner_appends_survive_dropped_connections_without_duplicates() {
     assert_eq!(seqs(&*owner, "g").await, (1..=301).collect::<Vec<_>>());
 }
 
+/// The step number of a stored `reasoning_step`.
+fn step_of(e: &ssekit_server::store::StoredEvent) -> u64 {
+    let v: serde_json::Value = serde_json::from_slice(&e.data).unwrap();
+    v["step"].as_u64().unwrap()
+}
+
+fn cluster_urls(nodes: &[Server]) -> Vec<String> {
+    nodes
+        .iter()
+        .map(|n| format!("redis://127.0.0.1:{}", n.port))
+        .collect()
+}
+
+/// The cluster client sends a command again after a reconnect, also one Redis ran already (its
+/// answer lost with the connection): publish appends (no owner, no Idempotency-Key) must still
+/// be applied once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn publish_appends_on_a_cluster_apply_once_while_connections_drop() {
+    if !installed() {
+        return;
+    }
+    let nodes = start_cluster();
+    let store = Arc::new(
+        RedisStore::open_cluster(
+            &cluster_urls(&nodes),
+            options("storm", Duration::from_secs(10)),
+        )
+        .unwrap(),
+    );
+    let ids: Vec<String> = (0..4).map(|i| format!("p{i}")).collect();
+    for id in &ids {
+        store.create(meta(id, StreamKind::Published)).await.unwrap();
+    }
+    let ports: Vec<u16> = nodes.iter().map(|n| n.port).collect();
+    let killer = tokio::task::spawn_blocking(move || {
+        let mut killed = 0;
+        for _ in 0..60 {
+            for &port in &ports {
+                killed += cli(port, &["CLIENT", "KILL", "TYPE", "normal"])
+                    .trim()
+                    .parse::<u32>()
+                    .unwrap_or(0);
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        killed
+    });
+    let tasks: Vec<_> = (0..16u32)
+        .map(|t| {
+            let store = store.clone();
+            let id = ids[t as usize % ids.len()].clone();
+            tokio::spawn(async move {
+                let mut acked = Vec::new();
+                for i in 0..150 {
+                    let n = t * 1000 + i;
+                    if store.append(&id, vec![step(n)]).await.is_ok() {
+                        acked.push(u64::from(n));
+                    }
+                }
+                (id, acked)
+            })
+        })
+        .collect();
+    let mut acked: std::collections::HashMap<String, Vec<u64>> = Default::default();
+    for task in tasks {
+        let (id, got) = task.await.unwrap();
+        acked.entry(id).or_default().extend(got);
+    }
+    assert!(killer.await.unwrap() > 0, "connections were cut");
+    let mut total = 0;
+    for id in &ids {
+        // The cluster client may need a moment to find every node again.
+        let until = Instant::now() + Duration::from_secs(10);
+        let events = loop {
+            match store.read(id, 0, 100_000, usize::MAX).await {
+                Ok(events) => break events,
+                Err(e) if Instant::now() < until => {
+                    eprintln!("reading {id}: {e}");
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                Err(e) => panic!("reading {id}: {e}"),
+            }
+        };
+        let seqs: Vec<u64> = events.iter().map(|e| e.seq).collect();
+        assert_eq!(
+            seqs,
+            (1..=events.len() as u64).collect::<Vec<_>>(),
+            "{id}: gapless"
+        );
+        let mut steps: Vec<u64> = events.iter().map(|e| step_of(e)).collect();
+        steps.sort();
+        let len = steps.len();
+        steps.dedup();
+        assert_eq!(steps.len(), len, "{id}: an append stored twice");
+        for n in &acked[id] {
+            assert!(
+                steps.binary_search(n).is_ok(),
+                "{id}: acknowledged {n} is missing"
+            );
+        }
+        total += acked[id].len();
+    }
+    assert!(total > 0, "some appends were acknowledged");
+    eprintln!("{total} of 2400 appends acknowledged");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stream_is_followed_while_it_has_subscribers() {
     if !installed() {

@@ -58,9 +58,10 @@ fn cluster_builder(nodes: &[String]) -> ClusterClientBuilder {
     ClusterClientBuilder::new(nodes.to_vec())
         .response_timeout(RESPONSE_TIMEOUT)
         .connection_timeout(CONNECT_TIMEOUT)
-        // Redirects (MOVED/ASK) and reconnects count as retries. An append whose answer was
-        // lost may be sent again by one: owner appends carry a batch number the script checks,
-        // publish appends are guarded by their Idempotency-Key.
+        // Redirects (MOVED/ASK) and reconnects count as retries (one count: they cannot be
+        // told apart). An append whose answer was lost may be sent again by one: owner appends
+        // carry a batch number the script checks, every other append a random call id it
+        // records for a while (`StreamKeys::call`), so neither is applied twice.
         .retries(3)
 }
 
