@@ -315,6 +315,40 @@ async fn a_zombie_owner_is_refused_and_an_expired_lease_is_ended_once() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_sweep_ends_more_orphans_than_a_page() {
+    use futures_util::StreamExt;
+    if !installed() {
+        return;
+    }
+    let server = start(&[]);
+    let lease = Duration::from_millis(500);
+    let dead = single(&server, "many", lease);
+    let ids: Vec<String> = (0..1100).map(|i| format!("g{i}")).collect();
+    futures_util::stream::iter(&ids)
+        .for_each_concurrent(64, |id| {
+            let dead = dead.clone();
+            async move {
+                dead.create(meta(id, StreamKind::Generation)).await.unwrap();
+            }
+        })
+        .await;
+    drop(dead);
+    tokio::time::sleep(lease + Duration::from_millis(300)).await;
+    let sweeper = single(&server, "many", lease);
+    let mut ended = sweeper.end_orphans(&interrupted()).await.unwrap();
+    ended.sort();
+    let mut want = ids.clone();
+    want.sort();
+    assert_eq!(ended.len(), want.len(), "every orphan ended by one sweep");
+    assert_eq!(ended, want);
+    assert!(sweeper
+        .end_orphans(&interrupted())
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_renewed_lease_is_not_swept() {
     if !installed() {
         return;

@@ -26,6 +26,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use futures_util::StreamExt;
 use redis::{Script, Value};
 use ssekit_events::{Event, EventKind, StreamStatus};
 
@@ -45,6 +46,11 @@ pub const DEFAULT_PREFIX: &str = "ssekit";
 /// again. About 150 bytes of Redis memory per append for this long (measured: 100 000 such
 /// keys, 14.8 MB), e.g. 4.5 MB at 1000 unconditional appends a second.
 const CALL_KEPT: Duration = Duration::from_secs(10 * conn::RESPONSE_TIMEOUT.as_secs());
+
+/// Expired leases `end_orphans` takes from the index at a time.
+const ORPHAN_PAGE: usize = 1000;
+/// How long one `end_orphans` goes on taking pages (the next sweep takes the rest).
+const ORPHAN_SWEEP_TIME: Duration = Duration::from_secs(2);
 
 /// How the redis store is set up.
 #[derive(Debug, Clone)]
@@ -309,6 +315,41 @@ impl Inner {
             self.fanout.note(id, last);
         }
         Ok((stored, false))
+    }
+
+    /// Ends generation `id` with `batch` if its lease has run out (whether this call ended it),
+    /// and keeps the lease index up to date.
+    async fn sweep(&self, id: &str, batch: &Batch) -> Result<bool, StoreError> {
+        let keys = self.keys(id);
+        let applied = self
+            .run_append(&keys, Mode::Sweep, "", 0, None, batch)
+            .await
+            .map_err(backend)?;
+        let mut conn = self.conn.clone();
+        match applied.code.as_str() {
+            "ok" => {
+                tracing::info!(stream = %id, "ended a generation whose owner's lease ran out");
+                self.ended(id, applied.finished_at).await;
+                return Ok(true);
+            }
+            // The lease was renewed after all: the candidate's score catches up.
+            "alive" if applied.finished_at > 0 => redis::cmd("ZADD")
+                .arg(&self.idx.leases)
+                .arg("XX")
+                .arg(applied.finished_at)
+                .arg(id)
+                .query_async::<()>(&mut conn)
+                .await
+                .map_err(backend)?,
+            // Ended by someone else, or gone: not a candidate any more.
+            _ => redis::cmd("ZREM")
+                .arg(&self.idx.leases)
+                .arg(id)
+                .query_async::<()>(&mut conn)
+                .await
+                .map_err(backend)?,
+        }
+        Ok(false)
     }
 
     fn refusal(&self, id: &str, code: &str) -> StoreError {
@@ -709,55 +750,42 @@ impl Store for RedisStore {
     async fn end_orphans(&self, terminal: &Event) -> Result<Vec<String>, StoreError> {
         let inner = &self.inner;
         let batch = Batch::new(std::slice::from_ref(terminal))?;
-        let mut conn = inner.conn.clone();
-        let (secs, micros): (u64, u64) = redis::cmd("TIME")
-            .query_async(&mut conn)
-            .await
-            .map_err(backend)?;
-        let now = secs * 1000 + micros / 1000;
-        let candidates: Vec<String> = redis::cmd("ZRANGEBYSCORE")
-            .arg(&inner.idx.leases)
-            .arg("-inf")
-            .arg(now)
-            .arg("LIMIT")
-            .arg(0)
-            .arg(1000)
-            .query_async(&mut conn)
-            .await
-            .map_err(backend)?;
+        let started = Instant::now();
         let mut ended = Vec::new();
-        for id in candidates {
-            let keys = inner.keys(&id);
-            let applied = inner
-                .run_append(&keys, Mode::Sweep, "", 0, None, &batch)
+        // Page by page until no candidate is left (each one looked at leaves the page: ended,
+        // renewed to a later deadline, or dropped), or until the time is up: the rest waits
+        // for the next sweep.
+        while started.elapsed() < ORPHAN_SWEEP_TIME {
+            let mut conn = inner.conn.clone();
+            let (secs, micros): (u64, u64) = redis::cmd("TIME")
+                .query_async(&mut conn)
                 .await
                 .map_err(backend)?;
-            match applied.code.as_str() {
-                "ok" => {
-                    tracing::info!(stream = %id, "ended a generation whose owner's lease ran out");
-                    inner.ended(&id, applied.finished_at).await;
+            let now = secs * 1000 + micros / 1000;
+            let candidates: Vec<String> = redis::cmd("ZRANGEBYSCORE")
+                .arg(&inner.idx.leases)
+                .arg("-inf")
+                .arg(now)
+                .arg("LIMIT")
+                .arg(0)
+                .arg(ORPHAN_PAGE)
+                .query_async(&mut conn)
+                .await
+                .map_err(backend)?;
+            let last_page = candidates.len() < ORPHAN_PAGE;
+            let mut sweeps = futures_util::stream::iter(candidates)
+                .map(|id| async {
+                    let swept = inner.sweep(&id, &batch).await;
+                    (id, swept)
+                })
+                .buffer_unordered(16);
+            while let Some((id, swept)) = sweeps.next().await {
+                if swept? {
                     ended.push(id);
                 }
-                // The lease was renewed after all: the candidate's score catches up.
-                "alive" if applied.finished_at > 0 => {
-                    redis::cmd("ZADD")
-                        .arg(&inner.idx.leases)
-                        .arg("XX")
-                        .arg(applied.finished_at)
-                        .arg(&id)
-                        .query_async::<()>(&mut conn)
-                        .await
-                        .map_err(backend)?;
-                }
-                // Ended by someone else, or gone: not a candidate any more.
-                _ => {
-                    redis::cmd("ZREM")
-                        .arg(&inner.idx.leases)
-                        .arg(&id)
-                        .query_async::<()>(&mut conn)
-                        .await
-                        .map_err(backend)?;
-                }
+            }
+            if last_page {
+                break;
             }
         }
         Ok(ended)
