@@ -349,6 +349,71 @@ async fn one_sweep_ends_more_orphans_than_a_page() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lost_generations_leave_the_owned_map_once_ended() {
+    if !installed() {
+        return;
+    }
+    let server = start(&[]);
+    let lease = Duration::from_millis(600);
+    let owner = single(&server, "lost", lease);
+    let other = single(&server, "lost", lease);
+    for id in ["zombie", "unrenewed", "cancelled", "gone"] {
+        owner
+            .create(meta(id, StreamKind::Generation))
+            .await
+            .unwrap();
+    }
+    assert_eq!(owner.owned_generations(), 4);
+    // Paused past its lease: the append is refused, and stays refused until the sweep ends it.
+    cli(
+        server.port,
+        &["HSET", "lost:{zombie}:meta", "deadline", "1"],
+    );
+    assert!(matches!(
+        owner.append("zombie", vec![step(1)]).await,
+        Err(StoreError::NotOwner)
+    ));
+    // A renewal refused.
+    cli(
+        server.port,
+        &["HSET", "lost:{unrenewed}:meta", "deadline", "1"],
+    );
+    // Ended through another instance: the owner's next append finds it finished.
+    other.append("cancelled", vec![done()]).await.unwrap();
+    assert!(matches!(
+        owner.append("cancelled", vec![step(1)]).await,
+        Err(StoreError::Finished)
+    ));
+    // Gone altogether (expired, flushed): the renewal is refused.
+    cli(server.port, &["DEL", "lost:{gone}:meta"]);
+    tokio::time::sleep(lease).await;
+    assert!(
+        owner.owned_generations() >= 2,
+        "lost ones are kept until ended"
+    );
+    assert!(matches!(
+        owner.append("zombie", vec![step(1)]).await,
+        Err(StoreError::NotOwner)
+    ));
+    let mut ended = other.end_orphans(&interrupted()).await.unwrap();
+    ended.sort();
+    assert_eq!(ended, ["unrenewed", "zombie"]);
+    let until = Instant::now() + Duration::from_secs(5);
+    while owner.owned_generations() != 0 {
+        assert!(
+            Instant::now() < until,
+            "{} generations left in the owned map",
+            owner.owned_generations()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(matches!(
+        owner.append("zombie", vec![step(1)]).await,
+        Err(StoreError::Finished)
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_renewed_lease_is_not_swept() {
     if !installed() {
         return;

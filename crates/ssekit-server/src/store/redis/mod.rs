@@ -164,6 +164,12 @@ impl RedisStore {
         self.inner.fanout.followers()
     }
 
+    /// Generations in this instance's owned map: the running ones it created, and those whose
+    /// lease it lost until they have ended (their appends are refused here meanwhile).
+    pub fn owned_generations(&self) -> usize {
+        self.inner.owned.lock().expect("owned lock").len()
+    }
+
     /// This instance's owner id (`<hostname>-<pid>-<boot nonce>`).
     pub fn owner(&self) -> &str {
         &self.inner.owner
@@ -350,6 +356,14 @@ impl Inner {
                 .map_err(backend)?,
         }
         Ok(false)
+    }
+
+    /// Drops `owned` from the owned generations (not a newer entry of the same id).
+    fn forget_owned(&self, id: &str, owned: &Arc<Owned>) {
+        let mut map = self.owned.lock().expect("owned lock");
+        if map.get(id).is_some_and(|o| Arc::ptr_eq(o, owned)) {
+            map.remove(id);
+        }
     }
 
     fn refusal(&self, id: &str, code: &str) -> StoreError {
