@@ -19,7 +19,48 @@ use ssekit_server::store::{
 struct Server {
     child: Child,
     port: u16,
-    _dir: tempfile::TempDir,
+    extra: Vec<String>,
+    dir: tempfile::TempDir,
+}
+
+impl Server {
+    fn spawn(&self) -> Child {
+        Command::new("redis-server")
+            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--dir", self.dir.path().to_str().unwrap()])
+            .args([
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "always",
+                "--save",
+                "",
+            ])
+            .args(&self.extra)
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("redis-server starts")
+    }
+
+    fn wait_up(&self) {
+        let until = Instant::now() + Duration::from_secs(10);
+        while cli(self.port, &["PING"]).trim() != "PONG" {
+            assert!(Instant::now() < until, "redis-server did not answer");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// `kill -9`.
+    fn kill(&mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
+    /// Starts it again on the same port and folder (its AOF).
+    fn restart(&mut self) {
+        self.child = self.spawn();
+        self.wait_up();
+    }
 }
 
 impl Drop for Server {
@@ -67,31 +108,16 @@ fn cli(port: u16, args: &[&str]) -> String {
 fn start(extra: &[&str]) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
-    let child = Command::new("redis-server")
-        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-        .args(["--dir", dir.path().to_str().unwrap()])
-        .args([
-            "--appendonly",
-            "yes",
-            "--appendfsync",
-            "always",
-            "--save",
-            "",
-        ])
-        .args(extra)
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("redis-server starts");
-    let server = Server {
-        child,
+    let mut server = Server {
+        // A placeholder until the real one is spawned.
+        child: Command::new("true").spawn().unwrap(),
         port,
-        _dir: dir,
+        extra: extra.iter().map(|s| s.to_string()).collect(),
+        dir,
     };
-    let until = Instant::now() + Duration::from_secs(10);
-    while cli(port, &["PING"]).trim() != "PONG" {
-        assert!(Instant::now() < until, "redis-server did not answer");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let _ = server.child.wait();
+    server.child = server.spawn();
+    server.wait_up();
     server
 }
 
@@ -574,6 +600,81 @@ async fn publish_appends_on_a_cluster_apply_once_while_connections_drop() {
     }
     assert!(total > 0, "some appends were acknowledged");
     eprintln!("{total} of 2400 appends acknowledged");
+}
+
+/// Redis killed (`kill -9`, AOF with `appendfsync always`) while a subscriber follows a stream
+/// and appends go on, then started again on the same port and folder.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redis_outage_fails_appends_and_subscribers_continue_after_it() {
+    if !installed() {
+        return;
+    }
+    let mut server = start(&[]);
+    let store = single(&server, "down", Duration::from_secs(10));
+    store
+        .create(meta("s", StreamKind::Published))
+        .await
+        .unwrap();
+    let follower = tokio::spawn(received(store.subscribe("s")));
+    let mut acked = Vec::new();
+    for i in 0..50 {
+        store.append("s", vec![step(i)]).await.unwrap();
+        acked.push(u64::from(i));
+    }
+    store.health().await.unwrap();
+    server.kill();
+    let down = Instant::now();
+    let mut refused = 0;
+    for i in 50..60 {
+        match tokio::time::timeout(Duration::from_secs(3), store.append("s", vec![step(i)]))
+            .await
+            .expect("an append while Redis is down fails fast")
+        {
+            Ok(_) => acked.push(u64::from(i)),
+            Err(StoreError::Backend(_)) => refused += 1,
+            Err(e) => panic!("append while Redis is down: {e}"),
+        }
+    }
+    assert!(refused > 0, "appends fail while Redis is down");
+    assert!(store.health().await.is_err(), "health while Redis is down");
+    assert!(matches!(
+        store.read("s", 0, 10, usize::MAX).await,
+        Err(StoreError::Backend(_))
+    ));
+    eprintln!(
+        "{refused} appends refused in {:.1} s while Redis was down",
+        down.elapsed().as_secs_f64()
+    );
+    server.restart();
+    let until = Instant::now() + Duration::from_secs(10);
+    while store.health().await.is_err() {
+        assert!(Instant::now() < until, "health comes back");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for i in 60..100 {
+        store.append("s", vec![step(i)]).await.unwrap();
+        acked.push(u64::from(i));
+    }
+    store.append("s", vec![done()]).await.unwrap();
+    let got = tokio::time::timeout(Duration::from_secs(20), follower)
+        .await
+        .expect("the subscriber saw the end")
+        .unwrap();
+    let stored = store.read("s", 0, 1000, usize::MAX).await.unwrap();
+    let n = stored.len() as u64;
+    assert_eq!(
+        got,
+        (1..=n).collect::<Vec<_>>(),
+        "the subscriber: gapless, once each"
+    );
+    let steps: Vec<u64> = stored
+        .iter()
+        .filter(|e| !e.terminal)
+        .map(|e| step_of(e))
+        .collect();
+    for a in &acked {
+        assert!(steps.contains(a), "acknowledged step {a} is stored");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
