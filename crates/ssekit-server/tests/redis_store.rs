@@ -911,3 +911,75 @@ async fn append_rate() {
     let secs = started.elapsed().as_secs_f64();
     println!("8000 appends in {secs:.2} s: {:.0}/s", 8000.0 / secs);
 }
+
+/// A rough figure (`cargo test … fan_out_rate -- --ignored --nocapture`): one writer, 4 other
+/// instances with a subscriber each on the same stream; the time until every subscriber has
+/// every event, and what Redis spent on it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore]
+async fn fan_out_rate() {
+    if !installed() {
+        return;
+    }
+    let server = start(&[]);
+    let writer = single(&server, "fan", Duration::from_secs(10));
+    writer
+        .create(meta("s", StreamKind::Published))
+        .await
+        .unwrap();
+    let readers: Vec<_> = (0..4)
+        .map(|_| single(&server, "fan", Duration::from_secs(10)))
+        .collect();
+    let tasks: Vec<_> = readers
+        .iter()
+        .map(|r| tokio::spawn(received(r.subscribe("s"))))
+        .collect();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    cli(server.port, &["CONFIG", "RESETSTAT"]);
+    let started = Instant::now();
+    let appends = 2000u32;
+    const WRITERS: u32 = 1;
+    let writers: Vec<_> = (0..WRITERS)
+        .map(|t| {
+            let w = writer.clone();
+            tokio::spawn(async move {
+                for i in 0..appends / WRITERS {
+                    w.append("s", vec![step(t * 10_000 + i)]).await.unwrap();
+                }
+            })
+        })
+        .collect();
+    for w in writers {
+        w.await.unwrap();
+    }
+    let written = started.elapsed().as_secs_f64();
+    writer.append("s", vec![done()]).await.unwrap();
+    for t in tasks {
+        assert_eq!(t.await.unwrap().len(), appends as usize + 1);
+    }
+    let all = started.elapsed().as_secs_f64();
+    let stats = cli(server.port, &["INFO", "commandstats"]);
+    let line = |cmd: &str| {
+        stats
+            .lines()
+            .find(|l| l.starts_with(&format!("cmdstat_{cmd}:")))
+            .unwrap_or("")
+            .trim()
+            .to_owned()
+    };
+    let cpu = cli(server.port, &["INFO", "cpu"]);
+    println!("{appends} appends written in {written:.2} s, all 4 subscribers done in {all:.2} s");
+    println!(
+        "{}\n{}\n{}",
+        line("evalsha"),
+        line("xrange"),
+        line("publish")
+    );
+    println!(
+        "{}",
+        cpu.lines()
+            .filter(|l| l.starts_with("used_cpu_"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+}

@@ -111,7 +111,18 @@ if ARGV[6] ~= '' then
   if redis.call('EXISTS', idem) == 1 then redis.call('PEXPIRE', idem, retention) end
   redis.call('SET', tomb, '1', 'PX', retention + tonumber(ARGV[8]))
 end
+-- The wake-up: '<first>:<last>', and when the batch is small, ':<1 if it ends the stream, else
+-- 0>:<JSON array: name, payload, name, payload …>' too, so followers need not read it back.
 local wake = (last + 1) .. ':' .. (last + n)
+local size = 0
+for i = 1, n do size = size + #ARGV[10 + 2 * i] + #ARGV[11 + 2 * i] end
+if size <= 8192 then
+  local flat = {}
+  for i = 1, 2 * n do flat[i] = ARGV[11 + i] end
+  local ends = '0'
+  if ARGV[6] ~= '' then ends = '1' end
+  wake = wake .. ':' .. ends .. ':' .. cjson.encode(flat)
+end
 if ARGV[10] == '1' then
   redis.call('SPUBLISH', ARGV[9], wake)
 else
