@@ -664,7 +664,7 @@ async fn a_generation_takes_no_published_events() {
 }
 
 #[tokio::test]
-async fn cors_preflight_allows_last_event_id_and_origins_are_configurable() {
+async fn cors_preflight_allows_last_event_id_origins_are_configurable_and_headers_exposed() {
     let server = Server::memory(&[]);
     let res = http()
         .request(reqwest::Method::OPTIONS, server.url("/v1/generations"))
@@ -700,6 +700,14 @@ async fn cors_preflight_allows_last_event_id_and_origins_are_configurable() {
         ok.headers()["access-control-allow-origin"],
         "https://app.example"
     );
+    // A script on that page may read the headers the API's answers carry beyond the safelisted.
+    let exposed = ok.headers()["access-control-expose-headers"]
+        .to_str()
+        .unwrap()
+        .to_ascii_lowercase();
+    for name in ["idempotency-replayed", "retry-after", "location"] {
+        assert!(exposed.split(',').any(|n| n.trim() == name), "{exposed}");
+    }
     let other = http()
         .get(server.url("/healthz"))
         .header("origin", "https://evil.example")
