@@ -177,6 +177,16 @@ fn retry_after() -> utoipa::openapi::header::Header {
         .build()
 }
 
+fn www_authenticate() -> utoipa::openapi::header::Header {
+    HeaderBuilder::new()
+        .schema(string())
+        .description(Some(
+            "`Bearer` (RFC 6750), with `error=\"invalid_token\"` for `token_invalid` and \
+             `token_expired`.",
+        ))
+        .build()
+}
+
 /// The description of the event stream every SSE route answers: the frame and the vocabulary.
 fn event_stream_description() -> String {
     let mut events = String::new();
@@ -643,6 +653,9 @@ fn operation(route: Route) -> utoipa::openapi::path::Operation {
             .any(|c| matches!(c, RateLimited | TooManyConnections | StoreUnavailable))
         {
             res = res.header("Retry-After", retry_after());
+        }
+        if status == 401 {
+            res = res.header("WWW-Authenticate", www_authenticate());
         }
         op = op.response(status.to_string(), res.build());
     }

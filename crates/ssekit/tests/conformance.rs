@@ -359,6 +359,7 @@ async fn publish_api_needs_the_right_token_and_validates_events() {
     let step = json!({"event": "reasoning-step", "data": {"step": 1, "content": "thinking"}});
 
     let res = http().post(&publish).json(&step).send().await.unwrap();
+    assert_eq!(res.headers()["www-authenticate"], "Bearer");
     assert_eq!(error_of(res).await, (401, "unauthorized".into()));
     let res = http()
         .post(&publish)
@@ -705,7 +706,12 @@ async fn cors_preflight_allows_last_event_id_origins_are_configurable_and_header
         .to_str()
         .unwrap()
         .to_ascii_lowercase();
-    for name in ["idempotency-replayed", "retry-after", "location"] {
+    for name in [
+        "idempotency-replayed",
+        "retry-after",
+        "location",
+        "www-authenticate",
+    ] {
         assert!(exposed.split(',').any(|n| n.trim() == name), "{exposed}");
     }
     let other = http()

@@ -1086,7 +1086,8 @@ fn cors_of(r: &Response) -> Vec<(String, String)> {
 /// One CORS policy (`ssekit_api::cors`) on every front end: a subscription served by the fast
 /// path and by hyper, a JSON route, errors (the fast path's own, and the router's fallback) and
 /// preflights get the same headers for an allowed origin, another origin and none; answers to an
-/// allowed origin expose `Idempotency-Replayed`, `Retry-After` and `Location`; nothing sends
+/// allowed origin expose `Idempotency-Replayed`, `Retry-After`, `Location` and
+/// `WWW-Authenticate`; nothing sends
 /// `Access-Control-Allow-Credentials` (docs/decisions.md, "CORS").
 #[tokio::test]
 async fn one_cors_policy_on_every_front_end() {
@@ -1119,7 +1120,7 @@ async fn one_cors_policy_on_every_front_end() {
                 1,
                 (
                     "access-control-expose-headers".into(),
-                    "idempotency-replayed,retry-after,location".into(),
+                    "idempotency-replayed,retry-after,location,www-authenticate".into(),
                 ),
             );
         }
