@@ -3,6 +3,7 @@ use std::time::Duration;
 use ssekit_events::StreamStatus;
 
 use super::*;
+use crate::store::faulty::Faulty;
 use crate::store::Store as _;
 use crate::{open_store, StoreConfig};
 
@@ -147,89 +148,10 @@ echo '{"event":"import.progress","data":{"done":2,"total":2}}'
     }
 }
 
-/// The memory store, as a store several servers share would behave for a zombie owner: once
-/// `lost` is set, every append is refused with `NotOwner`. Counts append attempts and sweeps.
-struct Zombie {
-    inner: crate::store::MemoryStore,
-    lost: std::sync::atomic::AtomicBool,
-    appends: std::sync::atomic::AtomicUsize,
-    sweeps: std::sync::atomic::AtomicUsize,
-}
-
-#[async_trait::async_trait]
-impl crate::store::Store for Zombie {
-    async fn create(&self, meta: StreamMeta) -> Result<(), StoreError> {
-        self.inner.create(meta).await
-    }
-    async fn meta(&self, id: &str) -> Result<StreamMeta, StoreError> {
-        self.inner.meta(id).await
-    }
-    async fn append(
-        &self,
-        id: &str,
-        events: Vec<Event>,
-    ) -> Result<Vec<std::sync::Arc<crate::store::StoredEvent>>, StoreError> {
-        use std::sync::atomic::Ordering;
-        self.appends.fetch_add(1, Ordering::SeqCst);
-        if self.lost.load(Ordering::SeqCst) {
-            return Err(StoreError::NotOwner);
-        }
-        self.inner.append(id, events).await
-    }
-    async fn read(
-        &self,
-        id: &str,
-        after: u64,
-        limit: usize,
-        max_bytes: usize,
-    ) -> Result<Vec<std::sync::Arc<crate::store::StoredEvent>>, StoreError> {
-        self.inner.read(id, after, limit, max_bytes).await
-    }
-    fn subscribe(&self, id: &str) -> crate::store::Live {
-        self.inner.subscribe(id)
-    }
-    async fn running(&self) -> Result<Vec<StreamMeta>, StoreError> {
-        self.inner.running().await
-    }
-    async fn expire(&self, before: u64) -> Result<usize, StoreError> {
-        self.inner.expire(before).await
-    }
-    async fn end_orphans(&self, _terminal: &Event) -> Result<Vec<String>, StoreError> {
-        let n = self
-            .sweeps
-            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        // Every other sweep fails: the loop logs it and goes on.
-        if n % 2 == 1 {
-            return Err(StoreError::Backend("down".into()));
-        }
-        Ok(Vec::new())
-    }
-    fn sweep_every(&self) -> Option<Duration> {
-        Some(Duration::from_millis(20))
-    }
-}
-
-fn zombie_state() -> (AppState, std::sync::Arc<Zombie>) {
-    let store = std::sync::Arc::new(Zombie {
-        inner: crate::store::MemoryStore::new(64),
-        lost: Default::default(),
-        appends: Default::default(),
-        sweeps: Default::default(),
-    });
-    let config = Config {
-        store: StoreConfig::Custom(store.clone()),
-        ..Config::default()
-    };
-    (
-        AppState::new(config.clone(), open_store(&config).unwrap()),
-        store,
-    )
-}
-
 #[tokio::test]
 async fn a_pipeline_that_lost_ownership_stops_without_writing_anything() {
     use std::sync::atomic::Ordering;
-    let (state, store) = zombie_state();
+    let (state, store) = Faulty::state();
     let id = start(&state, demo(20)).await.unwrap();
     // Let it store a few events, then lose the generation.
     for _ in 0..200 {
@@ -262,7 +184,7 @@ async fn a_pipeline_that_lost_ownership_stops_without_writing_anything() {
 #[tokio::test]
 async fn the_sweep_runs_every_sweep_every_and_survives_failures() {
     use std::sync::atomic::Ordering;
-    let (state, store) = zombie_state();
+    let (state, store) = Faulty::state();
     let sweep = tokio::spawn(sweep_loop(state.clone(), Duration::from_millis(20)));
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert!(

@@ -52,74 +52,20 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
+    use std::sync::atomic::Ordering;
 
-    use async_trait::async_trait;
     use axum::response::IntoResponse;
-    use ssekit_events::Event;
 
     use super::*;
-    use crate::store::{Live, MemoryStore, Store, StoreError, StoredEvent, StreamMeta};
-    use crate::{open_store, Config, StoreConfig};
-
-    /// The memory store, with a backend that does not answer.
-    struct Down(MemoryStore);
-
-    #[async_trait]
-    impl Store for Down {
-        async fn create(&self, meta: StreamMeta) -> Result<(), StoreError> {
-            self.0.create(meta).await
-        }
-        async fn meta(&self, id: &str) -> Result<StreamMeta, StoreError> {
-            self.0.meta(id).await
-        }
-        async fn append(
-            &self,
-            id: &str,
-            events: Vec<Event>,
-        ) -> Result<Vec<Arc<StoredEvent>>, StoreError> {
-            self.0.append(id, events).await
-        }
-        async fn read(
-            &self,
-            id: &str,
-            after: u64,
-            limit: usize,
-            max_bytes: usize,
-        ) -> Result<Vec<Arc<StoredEvent>>, StoreError> {
-            self.0.read(id, after, limit, max_bytes).await
-        }
-        fn subscribe(&self, id: &str) -> Live {
-            self.0.subscribe(id)
-        }
-        async fn running(&self) -> Result<Vec<StreamMeta>, StoreError> {
-            self.0.running().await
-        }
-        async fn expire(&self, before: u64) -> Result<usize, StoreError> {
-            self.0.expire(before).await
-        }
-        async fn health(&self) -> Result<(), StoreError> {
-            Err(StoreError::Backend("connection refused".into()))
-        }
-    }
-
-    fn state(store: Arc<dyn Store>) -> AppState {
-        let config = Config {
-            store: StoreConfig::Custom(store),
-            ..Config::default()
-        };
-        AppState::new(config.clone(), open_store(&config).unwrap())
-    }
+    use crate::store::faulty::Faulty;
 
     #[tokio::test]
     async fn healthz_says_503_store_unavailable_when_the_store_does_not_answer() {
-        let ok = healthz(State(state(Arc::new(MemoryStore::new(4)))))
-            .await
-            .into_response();
+        let (state, store) = Faulty::state();
+        let ok = healthz(State(state.clone())).await.into_response();
         assert_eq!(ok.status(), 200);
-        let down = healthz(State(state(Arc::new(Down(MemoryStore::new(4))))))
-            .await
-            .into_response();
+        store.down.store(true, Ordering::SeqCst);
+        let down = healthz(State(state)).await.into_response();
         assert_eq!(down.status(), 503);
         assert_eq!(down.headers()[header::RETRY_AFTER], "1");
         let body = axum::body::to_bytes(down.into_body(), 1 << 16)

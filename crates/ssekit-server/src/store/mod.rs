@@ -356,4 +356,6 @@ pub fn now_ms() -> u64 {
 }
 
 #[cfg(test)]
+pub(crate) mod faulty;
+#[cfg(test)]
 mod tests;
