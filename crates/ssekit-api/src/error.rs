@@ -1,5 +1,6 @@
 //! Typed API errors: one catalogue of codes ([`ErrorCode`]), each with its one status, and the
-//! error ([`ApiError`]) a route answers with: a code, a message for people, maybe `Retry-After`.
+//! error ([`ApiError`]) a route answers with: a code, a message for people, maybe `Retry-After`,
+//! and on a `401` the `WWW-Authenticate` challenge ([`ApiError::headers`]).
 
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
@@ -177,6 +178,39 @@ impl ApiError {
         self.retry_after
     }
 
+    /// The challenge a `401` carries in `WWW-Authenticate` (RFC 6750 §3): `Bearer`, and
+    /// `Bearer error="invalid_token"` when the token sent was refused (`token_invalid`,
+    /// `token_expired`). `None` for any other status.
+    ///
+    /// ```
+    /// use ssekit_api::error::{ApiError, ErrorCode};
+    /// let missing = ApiError::new(ErrorCode::TokenMissing, "no token");
+    /// assert_eq!(missing.www_authenticate(), Some("Bearer"));
+    /// let expired = ApiError::new(ErrorCode::TokenExpired, "expired");
+    /// assert_eq!(expired.www_authenticate(), Some(r#"Bearer error="invalid_token""#));
+    /// assert_eq!(ApiError::new(ErrorCode::Forbidden, "no").www_authenticate(), None);
+    /// ```
+    pub fn www_authenticate(&self) -> Option<&'static str> {
+        match self.code {
+            ErrorCode::TokenInvalid | ErrorCode::TokenExpired => {
+                Some(r#"Bearer error="invalid_token""#)
+            }
+            code if code.status() == StatusCode::UNAUTHORIZED => Some("Bearer"),
+            _ => None,
+        }
+    }
+
+    /// The headers of the answer besides its `Content-Type`: `Retry-After` and
+    /// `WWW-Authenticate`, when it has them. Every front end (the fast path, axum, the Worker)
+    /// writes an error's headers from here.
+    pub fn headers(&self) -> Vec<(&'static str, String)> {
+        let retry = self.retry_after.map(|s| ("retry-after", s.to_string()));
+        let challenge = self
+            .www_authenticate()
+            .map(|c| ("www-authenticate", c.to_owned()));
+        retry.into_iter().chain(challenge).collect()
+    }
+
     /// The answer's body.
     pub fn to_body(&self) -> ErrorBody {
         ErrorBody {
@@ -210,16 +244,17 @@ impl std::error::Error for ApiError {}
 #[cfg(feature = "axum")]
 impl axum::response::IntoResponse for ApiError {
     fn into_response(self) -> axum::response::Response {
-        use http::{header, HeaderValue};
+        use http::{header, HeaderName, HeaderValue};
         let mut res = (
             self.status(),
             [(header::CONTENT_TYPE, "application/json")],
             self.body(),
         )
             .into_response();
-        if let Some(secs) = self.retry_after {
+        for (name, value) in self.headers() {
+            let value = HeaderValue::try_from(value).expect("an error's headers are ASCII");
             res.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+                .insert(HeaderName::from_static(name), value);
         }
         res
     }

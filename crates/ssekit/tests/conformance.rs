@@ -364,6 +364,7 @@ async fn publish_api_needs_the_right_token_and_validates_events() {
     let step = json!({"event": "reasoning-step", "data": {"step": 1, "content": "thinking"}});
 
     let res = http().post(&publish).json(&step).send().await.unwrap();
+    assert_eq!(res.headers()["www-authenticate"], "Bearer");
     assert_eq!(error_of(res).await, (401, "unauthorized".into()));
     let res = http()
         .post(&publish)
@@ -669,7 +670,7 @@ async fn a_generation_takes_no_published_events() {
 }
 
 #[tokio::test]
-async fn cors_preflight_allows_last_event_id_and_origins_are_configurable() {
+async fn cors_preflight_allows_last_event_id_origins_are_configurable_and_headers_exposed() {
     let server = Server::memory(&[]);
     let res = http()
         .request(reqwest::Method::OPTIONS, server.url("/v1/generations"))
@@ -705,6 +706,19 @@ async fn cors_preflight_allows_last_event_id_and_origins_are_configurable() {
         ok.headers()["access-control-allow-origin"],
         "https://app.example"
     );
+    // A script on that page may read the headers the API's answers carry beyond the safelisted.
+    let exposed = ok.headers()["access-control-expose-headers"]
+        .to_str()
+        .unwrap()
+        .to_ascii_lowercase();
+    for name in [
+        "idempotency-replayed",
+        "retry-after",
+        "location",
+        "www-authenticate",
+    ] {
+        assert!(exposed.split(',').any(|n| n.trim() == name), "{exposed}");
+    }
     let other = http()
         .get(server.url("/healthz"))
         .header("origin", "https://evil.example")

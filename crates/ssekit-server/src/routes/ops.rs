@@ -49,3 +49,29 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         state.metrics.render(),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::Ordering;
+
+    use axum::response::IntoResponse;
+
+    use super::*;
+    use crate::store::faulty::Faulty;
+
+    #[tokio::test]
+    async fn healthz_says_503_store_unavailable_when_the_store_does_not_answer() {
+        let (state, store) = Faulty::state();
+        let ok = healthz(State(state.clone())).await.into_response();
+        assert_eq!(ok.status(), 200);
+        store.down.store(true, Ordering::SeqCst);
+        let down = healthz(State(state)).await.into_response();
+        assert_eq!(down.status(), 503);
+        assert_eq!(down.headers()[header::RETRY_AFTER], "1");
+        let body = axum::body::to_bytes(down.into_body(), 1 << 16)
+            .await
+            .unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["error"]["code"], "store_unavailable");
+    }
+}

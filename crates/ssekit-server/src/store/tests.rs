@@ -32,16 +32,25 @@ suite!(
     append_once_stores_once
 );
 
-#[tokio::test(flavor = "multi_thread")]
-async fn sqlite_survives_reopening() {
+/// A SQLite store that `before` wrote to, closed and opened again (with the folder that holds
+/// it, to keep).
+async fn reopened<F: std::future::Future<Output = ()>>(
+    before: impl FnOnce(SqliteStore) -> F,
+) -> (tempfile::TempDir, SqliteStore) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("s.db");
-    {
-        let store = SqliteStore::open(&path, 64).unwrap();
+    before(SqliteStore::open(&path, 64).unwrap()).await;
+    let store = SqliteStore::open(&path, 64).unwrap();
+    (dir, store)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sqlite_survives_reopening() {
+    let (_dir, store) = reopened(|store| async move {
         store.create(meta("d")).await.unwrap();
         store.append("d", vec![step(1), progress(1)]).await.unwrap();
-    }
-    let store = SqliteStore::open(&path, 64).unwrap();
+    })
+    .await;
     let events = store.read("d", 0, 10, usize::MAX).await.unwrap();
     assert_eq!(events.len(), 2);
     assert_eq!(events[1].event().unwrap(), progress(1));
@@ -53,15 +62,12 @@ async fn sqlite_survives_reopening() {
 /// Idempotency keys are on disk with the events they stored: a retry after a restart replays.
 #[tokio::test(flavor = "multi_thread")]
 async fn sqlite_keeps_idempotency_keys_across_reopening() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("s.db");
-    {
-        let store = SqliteStore::open(&path, 64).unwrap();
+    let (_dir, store) = reopened(|store| async move {
         store.create(meta("d")).await.unwrap();
         let first = store.append_once("d", "k", vec![step(1)]).await.unwrap();
         assert!(!first.replayed);
-    }
-    let store = SqliteStore::open(&path, 64).unwrap();
+    })
+    .await;
     let again = store.append_once("d", "k", vec![step(1)]).await.unwrap();
     assert!(again.replayed);
     assert_eq!(again.events[0].seq, 1);
