@@ -255,9 +255,16 @@ async fn three_instances_sweeping_the_same_expired_generations_write_one_termina
 }
 
 /// `POST` of `body` to `url` with `Idempotency-Key: key`, retried (same key, same body) on 503
-/// and on transport errors until it is acknowledged with 2xx; returns the answer.
-async fn publish_until_acknowledged(url: &str, token: &str, key: &str, body: &Value) -> Value {
+/// and on transport errors until it is acknowledged with 2xx; returns the answer and how many
+/// attempts were refused first.
+async fn publish_until_acknowledged(
+    url: &str,
+    token: &str,
+    key: &str,
+    body: &Value,
+) -> (Value, u32) {
     let deadline = Instant::now() + PATIENCE * 2;
+    let mut refused = 0;
     loop {
         let res = http()
             .post(url)
@@ -268,7 +275,7 @@ async fn publish_until_acknowledged(url: &str, token: &str, key: &str, body: &Va
             .send()
             .await;
         match res {
-            Ok(r) if r.status().is_success() => return r.json().await.unwrap(),
+            Ok(r) if r.status().is_success() => return (r.json().await.unwrap(), refused),
             Ok(r) if r.status() == 503 => {
                 assert_eq!(r.headers()["retry-after"], "1");
                 let body: Value = r.json().await.unwrap();
@@ -277,6 +284,7 @@ async fn publish_until_acknowledged(url: &str, token: &str, key: &str, body: &Va
             Ok(r) => panic!("{} {}", r.status(), r.text().await.unwrap()),
             Err(_) => {}
         }
+        refused += 1;
         assert!(Instant::now() < deadline, "{key} never acknowledged");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -308,22 +316,28 @@ async fn kill_9_of_redis_during_a_publish_storm_loses_no_acknowledged_event_and_
         let url = s.url(&path);
         let token = token.clone();
         writers.push(tokio::spawn(async move {
+            let mut refused = 0;
             for i in 0..PER_WRITER {
                 let body = json!({"event": "storm.append", "data": {"w": w, "i": i}});
-                let answer =
+                let (answer, r) =
                     publish_until_acknowledged(&url, &token, &format!("{w}-{i}"), &body).await;
                 assert_eq!(answer["ids"].as_array().unwrap().len(), 1, "{answer}");
+                refused += r;
                 tokio::time::sleep(Duration::from_millis(10)).await;
             }
+            refused
         }));
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
     redis.kill9();
     tokio::time::sleep(Duration::from_millis(1500)).await;
     redis.restart();
+    let mut refused = 0;
     for w in writers {
-        w.await.unwrap();
+        refused += w.await.unwrap();
     }
+    eprintln!("publish storm: {refused} attempts refused while Redis was down, then retried");
+    assert!(refused > 0, "the outage missed the storm");
     let end =
         json!({"event": "generation-complete", "data": {"success": true, "totalDuration": 1}});
     publish_until_acknowledged(&instances[1].url(&path), &token, "end", &end).await;
