@@ -143,6 +143,8 @@ async function startFleet({ dataDir = null, args = [] } = {}) {
     ["--port", String(redisPort), "--bind", "127.0.0.1", "--dir", redisDir, "--appendonly", "yes", "--appendfsync", "always", "--save", "", "--loglevel", "warning"],
     { stdio: ["ignore", "ignore", "inherit"] },
   );
+  // Neither keeps the test file's process alive: they are killed when it exits.
+  redis.unref();
   lingering.add(redis);
   await waitFor(
     () =>
@@ -176,6 +178,7 @@ async function startFleet({ dataDir = null, args = [] } = {}) {
   const nginx = spawn("nginx", ["-p", nginxDir, "-c", join(nginxDir, "nginx.conf"), "-e", "stderr", "-g", "daemon off;"], {
     stdio: ["ignore", "ignore", "inherit"],
   });
+  nginx.unref();
   lingering.add(nginx);
   const base = `http://127.0.0.1:${nginxPort}`;
   await waitFor(() => fetch(`${base}/healthz`).then((r) => r.ok, () => false), "nginx");
@@ -199,6 +202,9 @@ async function startFleet({ dataDir = null, args = [] } = {}) {
     /** Redis and nginx too: the end of the test. */
     async stopAll() {
       await handle.kill9();
+      // Waited for: their exits keep the loop alive again.
+      nginx.ref();
+      redis.ref();
       await untilExit(nginx);
       await untilExit(redis);
       lingering.delete(nginx);
