@@ -40,7 +40,7 @@ pub use error::ApiError;
 pub use governor::Quota;
 use metrics::Metrics;
 use pipeline::Runner;
-use store::{MemoryStore, SqliteStore, Store};
+use store::{MemoryStore, RedisOptions, RedisStore, SqliteStore, Store};
 
 /// Which store holds the streams.
 #[derive(Clone)]
@@ -49,6 +49,10 @@ pub enum StoreConfig {
     Memory,
     /// A SQLite file (the default), created with its folder when missing.
     Sqlite(PathBuf),
+    /// One Redis, `redis://HOST:PORT[/DB]`, shared by every instance that names it.
+    Redis(String),
+    /// A Redis Cluster, some of its nodes as `redis://HOST:PORT`.
+    RedisCluster(Vec<String>),
     /// A store of your own: an implementation of [`Store`] that keeps its contract (the
     /// [`store`] module shows one, and [`store::conformance`] checks one). `subscriber_buffer`
     /// does not apply to it: it sizes its own live tail.
@@ -60,6 +64,11 @@ impl std::fmt::Debug for StoreConfig {
         match self {
             StoreConfig::Memory => f.write_str("Memory"),
             StoreConfig::Sqlite(path) => f.debug_tuple("Sqlite").field(path).finish(),
+            StoreConfig::Redis(url) => f.debug_tuple("Redis").field(&redact(url)).finish(),
+            StoreConfig::RedisCluster(nodes) => f
+                .debug_tuple("RedisCluster")
+                .field(&nodes.iter().map(|n| redact(n)).collect::<Vec<_>>())
+                .finish(),
             StoreConfig::Custom(_) => f.write_str("Custom(..)"),
         }
     }
@@ -71,6 +80,8 @@ impl PartialEq for StoreConfig {
         match (self, other) {
             (StoreConfig::Memory, StoreConfig::Memory) => true,
             (StoreConfig::Sqlite(a), StoreConfig::Sqlite(b)) => a == b,
+            (StoreConfig::Redis(a), StoreConfig::Redis(b)) => a == b,
+            (StoreConfig::RedisCluster(a), StoreConfig::RedisCluster(b)) => a == b,
             (StoreConfig::Custom(a), StoreConfig::Custom(b)) => Arc::ptr_eq(a, b),
             _ => false,
         }
@@ -86,10 +97,57 @@ impl std::str::FromStr for StoreConfig {
         match s.split_once(':') {
             _ if s == "memory" => Ok(StoreConfig::Memory),
             Some(("sqlite", path)) if !path.is_empty() => Ok(StoreConfig::Sqlite(path.into())),
+            Some(("redis", _)) => {
+                redis_node(s)?;
+                Ok(StoreConfig::Redis(s.into()))
+            }
+            Some(("redis-cluster", rest)) => {
+                let nodes = rest
+                    .strip_prefix("//")
+                    .ok_or_else(|| format!("{s:?}: expected `redis-cluster://HOST:PORT,HOST:PORT,…`"))?
+                    .split(',')
+                    .map(|node| {
+                        let url = format!("redis://{}", node.trim());
+                        redis_node(&url).map(|()| url)
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(StoreConfig::RedisCluster(nodes))
+            }
             _ => Err(format!(
-                "unknown store {s:?}: expected `memory` or `sqlite:PATH`"
+                "unknown store {s:?}: expected `memory`, `sqlite:PATH`, `redis://HOST:PORT[/DB]` or `redis-cluster://HOST:PORT,HOST:PORT,…`"
             )),
         }
+    }
+}
+
+/// Checks a `redis://[USER:PASSWORD@]HOST:PORT[/DB]` URL.
+fn redis_node(url: &str) -> Result<(), String> {
+    let rest = url
+        .strip_prefix("redis://")
+        .ok_or_else(|| format!("{:?}: expected `redis://HOST:PORT[/DB]`", redact(url)))?;
+    let host_port = rest.rsplit('@').next().unwrap_or(rest);
+    let (host_port, db) = host_port.split_once('/').unwrap_or((host_port, ""));
+    let port = host_port.rsplit_once(':').map(|(_, p)| p);
+    let ok = !host_port.is_empty()
+        && port.is_none_or(|p| p.parse::<u16>().is_ok())
+        && (db.is_empty() || db.parse::<u32>().is_ok());
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{:?}: expected `redis://HOST:PORT[/DB]`",
+            redact(url)
+        ))
+    }
+}
+
+/// A Redis URL without its password.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            format!("{}://…@{}", &url[..scheme], &url[at + 1..])
+        }
+        _ => url.to_owned(),
     }
 }
 
@@ -208,11 +266,25 @@ impl std::ops::Deref for AppState {
     }
 }
 
-/// Opens the configured store (a custom one is already open: it is shared).
+fn redis_options(config: &Config) -> RedisOptions {
+    RedisOptions {
+        buffer: config.subscriber_buffer,
+        lease: config.lease,
+        retention: config.retention,
+        ..RedisOptions::default()
+    }
+}
+
+/// Opens the configured store (a custom one is already open: it is shared). A redis store
+/// connects on its first command, so opening one needs a tokio runtime but no Redis yet.
 pub fn open_store(config: &Config) -> Result<Arc<dyn Store>, store::StoreError> {
     Ok(match &config.store {
         StoreConfig::Memory => Arc::new(MemoryStore::new(config.subscriber_buffer)),
         StoreConfig::Sqlite(path) => Arc::new(SqliteStore::open(path, config.subscriber_buffer)?),
+        StoreConfig::Redis(url) => Arc::new(RedisStore::open(url, redis_options(config))?),
+        StoreConfig::RedisCluster(nodes) => {
+            Arc::new(RedisStore::open_cluster(nodes, redis_options(config))?)
+        }
         StoreConfig::Custom(store) => store.clone(),
     })
 }

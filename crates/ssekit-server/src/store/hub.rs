@@ -64,6 +64,13 @@ impl Hub {
         }
     }
 
+    /// How many subscribers `stream` has now (a store that feeds the hub from elsewhere, such as
+    /// the redis store's follower of a stream, stops when none is left).
+    pub fn subscribers(&self, stream: &str) -> usize {
+        let streams = self.streams.lock().expect("hub lock");
+        streams.get(stream).map_or(0, |tx| tx.receiver_count())
+    }
+
     /// How many streams have a ring (a live subscriber, or appends not yet seen to end it).
     pub fn streams(&self) -> usize {
         self.streams.lock().expect("hub lock").len()

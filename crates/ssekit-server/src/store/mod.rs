@@ -62,6 +62,7 @@
 pub mod conformance;
 mod hub;
 mod memory;
+mod redis;
 mod sqlite;
 
 use std::sync::Arc;
@@ -76,6 +77,7 @@ pub use hub::{Hub, Live};
 const TOMBSTONE_MS: u64 = 7 * 24 * 3600 * 1000;
 
 pub use memory::MemoryStore;
+pub use redis::{RedisOptions, RedisStore};
 pub use sqlite::SqliteStore;
 pub use ssekit_api::{StreamKind, StreamMeta};
 
