@@ -227,7 +227,7 @@ const leaseS = parseFloat(lease) * (lease.endsWith("ms") ? 0.001 : 1);
 
 if (has("append-redis")) {
   section(
-    `append through HTTP on Redis — ${fmt(med("append-redis", "ssekit/redis/1", "events"))} events, 4 publishers`,
+    `append through HTTP on Redis — 4 publishers, ${fmt(med("append-redis", "ssekit/redis/1", "events"))} events (nchan: ${fmt(med("append-redis", "nchan/redis/2", "events"))})`,
     "One Redis, `appendonly yes`, `appendfsync always` (every write on disk before Redis answers), a fresh one per run. The publishers are spread over the instances (publisher p through instance p mod n). ssekit: batches of 100 events per request, one Lua script per batch; nchan (Redis storage, `distributed` mode, bench/nchan-redis.conf): one message per request.",
     ["system", "events/s", "ssekit ÷ nchan + Redis"],
     systemsOf("append-redis").map((s) => [
