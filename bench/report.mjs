@@ -230,11 +230,18 @@ if (has("append-redis")) {
     `append through HTTP on Redis — 4 publishers, ${fmt(med("append-redis", "ssekit/redis/1", "events"))} events (nchan: ${fmt(med("append-redis", "nchan/redis/2", "events"))})`,
     "One Redis, `appendonly yes`, `appendfsync always` (every write on disk before Redis answers), a fresh one per run. The publishers are spread over the instances (publisher p through instance p mod n). ssekit: batches of 100 events per request, one Lua script per batch; nchan (Redis storage, `distributed` mode, bench/nchan-redis.conf): one message per request.",
     ["system", "events/s", "ssekit ÷ nchan + Redis"],
-    systemsOf("append-redis").map((s) => [
-      multiName(s),
-      fmt(med("append-redis", s, "events_per_s")),
-      s.startsWith("nchan") ? "" : fx(ratioOf("append-redis", s, "nchan/redis/2", "events_per_s")),
-    ]),
+    [
+      ...systemsOf("append-redis").map((s) => [
+        multiName(s),
+        fmt(med("append-redis", s, "events_per_s")),
+        s.startsWith("nchan") ? "" : fx(ratioOf("append-redis", s, "nchan/redis/2", "events_per_s")),
+      ]),
+      ...systemsOf("append-redis-single").map((s) => [
+        `${multiName(s)}, one event per request`,
+        fmt(med("append-redis-single", s, "events_per_s")),
+        s.startsWith("nchan") ? "" : fx(ratioOf("append-redis-single", s, "nchan/redis/2", "events_per_s")),
+      ]),
+    ],
   );
 }
 if (has("fanout-redis")) {
