@@ -339,6 +339,70 @@ async fn a_renewed_lease_is_not_swept() {
     assert_eq!(seqs(&*sweeper, "g").await, [1, 2]);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn owner_appends_survive_dropped_connections_without_duplicates() {
+    if !installed() {
+        return;
+    }
+    let server = start(&[]);
+    let owner = single(&server, "blip", Duration::from_secs(5));
+    owner
+        .create(meta("g", StreamKind::Generation))
+        .await
+        .unwrap();
+    let port = server.port;
+    let killer = tokio::task::spawn_blocking(move || {
+        let mut killed = 0;
+        for _ in 0..40 {
+            // Every command connection but redis-cli's own.
+            killed += cli(port, &["CLIENT", "KILL", "TYPE", "normal"])
+                .trim()
+                .parse::<u32>()
+                .unwrap_or(0);
+            std::thread::sleep(Duration::from_millis(15));
+        }
+        killed
+    });
+    for i in 0..300 {
+        owner.append("g", vec![step(i)]).await.unwrap();
+    }
+    owner.append("g", vec![done()]).await.unwrap();
+    assert!(killer.await.unwrap() > 0, "connections were cut");
+    assert_eq!(seqs(&*owner, "g").await, (1..=301).collect::<Vec<_>>());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_is_followed_while_it_has_subscribers() {
+    if !installed() {
+        return;
+    }
+    let server = start(&[]);
+    let store = single(&server, "follow", Duration::from_secs(10));
+    store
+        .create(meta("s", StreamKind::Published))
+        .await
+        .unwrap();
+    store
+        .create(meta("t", StreamKind::Published))
+        .await
+        .unwrap();
+    let (a, b, c) = (
+        store.subscribe("s"),
+        store.subscribe("s"),
+        store.subscribe("t"),
+    );
+    assert_eq!(store.followed(), 2, "one follower per stream, shared");
+    drop((a, b));
+    let until = Instant::now() + Duration::from_secs(5);
+    while store.followed() != 1 {
+        assert!(Instant::now() < until, "the follower of s stops");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mut c = c;
+    store.append("t", vec![step(1)]).await.unwrap();
+    assert_eq!(c.recv().await.unwrap()[0].seq, 1);
+}
+
 /// Drains `live` until the stream ends: every position in order, once.
 async fn received(mut live: ssekit_server::store::Live) -> Vec<u64> {
     let mut got = Vec::new();
@@ -348,14 +412,13 @@ async fn received(mut live: ssekit_server::store::Live) -> Vec<u64> {
     got
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn subscribers_stay_gapless_when_pubsub_loses_messages() {
-    if !installed() {
-        return;
-    }
-    let server = start(&[]);
-    let reader = single(&server, "lossy", Duration::from_secs(10));
-    let writer = single(&server, "lossy", Duration::from_secs(10));
+/// Subscribers on `reader` while `writer` appends and every node in `ports` cuts its pub/sub
+/// clients off, then limits their output buffers to nothing: every event in order, once.
+async fn gapless_through_pubsub_loss(
+    reader: Arc<RedisStore>,
+    writer: Arc<RedisStore>,
+    ports: Vec<u16>,
+) {
     writer
         .create(meta("s", StreamKind::Published))
         .await
@@ -366,25 +429,30 @@ async fn subscribers_stay_gapless_when_pubsub_loses_messages() {
         .map(|l| tokio::spawn(received(l)))
         .collect();
     tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut killed = 0;
     for i in 0..300u32 {
         writer.append("s", vec![step(i)]).await.unwrap();
-        if i % 50 == 10 {
-            cli(server.port, &["CLIENT", "KILL", "TYPE", "pubsub"]);
-        }
-        if i == 150 {
-            // Any pub/sub client with a byte queued is cut off.
-            cli(
-                server.port,
-                &[
-                    "CONFIG",
-                    "SET",
-                    "client-output-buffer-limit",
-                    "pubsub 1 1 0",
-                ],
-            );
+        for &port in &ports {
+            if i % 50 == 10 {
+                let n = cli(port, &["CLIENT", "KILL", "TYPE", "pubsub"]);
+                killed += n.trim().parse::<u32>().unwrap_or(0);
+            }
+            if i == 150 {
+                // Any pub/sub client with a byte queued is cut off.
+                cli(
+                    port,
+                    &[
+                        "CONFIG",
+                        "SET",
+                        "client-output-buffer-limit",
+                        "pubsub 1 1 0",
+                    ],
+                );
+            }
         }
     }
     writer.append("s", vec![done()]).await.unwrap();
+    assert!(killed > 0, "the subscription was cut off");
     for task in tasks {
         let got = tokio::time::timeout(Duration::from_secs(20), task)
             .await
@@ -392,6 +460,35 @@ async fn subscribers_stay_gapless_when_pubsub_loses_messages() {
             .unwrap();
         assert_eq!(got, (1..=301).collect::<Vec<_>>());
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn subscribers_stay_gapless_when_pubsub_loses_messages() {
+    if !installed() {
+        return;
+    }
+    let server = start(&[]);
+    let reader = single(&server, "lossy", Duration::from_secs(10));
+    let writer = single(&server, "lossy", Duration::from_secs(10));
+    gapless_through_pubsub_loss(reader, writer, vec![server.port]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn subscribers_stay_gapless_when_sharded_pubsub_loses_messages() {
+    if !installed() {
+        return;
+    }
+    let nodes = start_cluster();
+    let urls: Vec<String> = nodes
+        .iter()
+        .map(|n| format!("redis://127.0.0.1:{}", n.port))
+        .collect();
+    let open = || {
+        Arc::new(
+            RedisStore::open_cluster(&urls, options("lossy", Duration::from_secs(10))).unwrap(),
+        )
+    };
+    gapless_through_pubsub_loss(open(), open(), nodes.iter().map(|n| n.port).collect()).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -446,4 +543,65 @@ async fn an_idempotency_key_appends_once() {
             .unwrap()
             .replayed
     );
+}
+
+#[test]
+fn redis_store_urls_parse() {
+    use ssekit_server::StoreConfig;
+    assert_eq!(
+        "redis://127.0.0.1:6380/2".parse::<StoreConfig>(),
+        Ok(StoreConfig::Redis("redis://127.0.0.1:6380/2".into()))
+    );
+    assert_eq!(
+        "redis-cluster://a:7000,b:7001".parse::<StoreConfig>(),
+        Ok(StoreConfig::RedisCluster(vec![
+            "redis://a:7000".into(),
+            "redis://b:7001".into()
+        ]))
+    );
+    for bad in [
+        "redis://",
+        "redis://h:port",
+        "redis://h:1/x",
+        "redis-cluster:h:1",
+        "redis-cluster://h:1,",
+    ] {
+        assert!(bad.parse::<StoreConfig>().is_err(), "{bad}");
+    }
+    // The password stays out of logs.
+    let config = "redis://u:secret@h:1".parse::<StoreConfig>().unwrap();
+    assert!(!format!("{config:?}").contains("secret"));
+}
+
+/// A rough figure, not a benchmark (`cargo test … -- --ignored --nocapture`): appends per
+/// second through one instance, 16 tasks, AOF with `appendfsync always`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore]
+async fn append_rate() {
+    if !installed() {
+        return;
+    }
+    let server = start(&[]);
+    let store = single(&server, "rate", Duration::from_secs(10));
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..16)
+        .map(|t| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let id = format!("r{t}");
+                store
+                    .create(meta(&id, StreamKind::Published))
+                    .await
+                    .unwrap();
+                for i in 0..500 {
+                    store.append(&id, vec![step(i)]).await.unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let secs = started.elapsed().as_secs_f64();
+    println!("8000 appends in {secs:.2} s: {:.0}/s", 8000.0 / secs);
 }

@@ -17,7 +17,8 @@ pub struct ServeArgs {
     /// Address to listen on (`127.0.0.1:0` picks a free port; the bound address is printed).
     #[arg(long, env = "SSEKIT_ADDR", default_value = "127.0.0.1:8080")]
     addr: String,
-    /// Where streams are kept: `sqlite:PATH` or `memory`.
+    /// Where streams are kept: `sqlite:PATH`, `memory`, `redis://HOST:PORT[/DB]` or
+    /// `redis-cluster://HOST:PORT,HOST:PORT,…` (several instances on one Redis share every stream).
     #[arg(long, env = "SSEKIT_STORE", default_value = "sqlite:data/ssekit.db")]
     store: StoreConfig,
     /// Interval of keep-alive comments on idle streams.
@@ -47,6 +48,10 @@ pub struct ServeArgs {
     /// How long finished streams are kept before they are removed.
     #[arg(long, env = "SSEKIT_RETENTION", default_value = "1h", value_parser = humantime::parse_duration)]
     retention: Duration,
+    /// With a redis store: how long a generation's instance holds it without renewing (renewed
+    /// every third of it); a generation whose instance died ends as `interrupted` about this long after.
+    #[arg(long, env = "SSEKIT_LEASE", default_value = "10s", value_parser = humantime::parse_duration)]
+    lease: Duration,
     /// Largest request body, in bytes.
     #[arg(long, env = "SSEKIT_MAX_BODY", default_value_t = 1024 * 1024)]
     max_body: usize,
@@ -199,6 +204,9 @@ pub async fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     {
         return Err("--subscriber-buffer, --max-connections, --keepalive, --header-timeout and --body-timeout must be more than 0".into());
     }
+    if args.lease < Duration::from_millis(300) {
+        return Err("--lease must be at least 300ms".into());
+    }
     let auth = auth(&args)?.map(Arc::new);
     let config = Config {
         store: args.store,
@@ -207,6 +215,7 @@ pub async fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         cors_origins: args.cors_origins,
         demo_api_origins: args.demo_api_origins,
         retention: args.retention,
+        lease: args.lease,
         max_body: args.max_body,
         max_connections: args.max_connections,
         header_timeout: args.header_timeout,
@@ -221,7 +230,6 @@ pub async fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         auth,
         create_rate: args.create_rate,
         trusted_proxies: args.trusted_proxies,
-        ..Config::default()
     };
     let listener = ssekit_server::listen(&args.addr)
         .await

@@ -122,8 +122,7 @@ impl Fanout {
         }
     }
 
-    /// Followers running now (for tests and metrics).
-    #[allow(dead_code)]
+    /// Followers running now.
     pub fn followers(&self) -> usize {
         self.followers.lock().expect("followers lock").len()
     }

@@ -146,6 +146,12 @@ impl RedisStore {
         Ok(Self { inner })
     }
 
+    /// Streams this instance follows now (has a pub/sub subscription and a follower for): one
+    /// per stream with local subscribers, until the follower notices the last one left.
+    pub fn followed(&self) -> usize {
+        self.inner.fanout.followers()
+    }
+
     /// This instance's owner id (`<hostname>-<pid>-<boot nonce>`).
     pub fn owner(&self) -> &str {
         &self.inner.owner
