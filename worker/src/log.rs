@@ -192,9 +192,61 @@ impl Log {
         Ok(snap)
     }
 
-    /// Removes the events (retention), keeping the metadata so the id answers 410.
+    /// Removes the events and the idempotency keys (retention), keeping the metadata so the id
+    /// answers 410.
     pub fn clear_events(&self) -> worker::Result<()> {
         self.sql.exec("DELETE FROM events", None)?;
+        self.sql
+            .exec("DROP TABLE IF EXISTS idempotency_keys", None)?;
         Ok(())
+    }
+
+    /// The events idempotency key `key` stored, if it was used: the first's position and how
+    /// many. (The table is made at the first use of a key, so streams created before keys
+    /// existed, and streams that never see one, carry none.)
+    pub fn key(&self, key: &str) -> worker::Result<Option<(u64, u64)>> {
+        #[derive(Deserialize)]
+        struct Key {
+            first_seq: i64,
+            count: i64,
+        }
+        self.sql.exec(
+            "CREATE TABLE IF NOT EXISTS idempotency_keys (key TEXT PRIMARY KEY, first_seq INTEGER NOT NULL, count INTEGER NOT NULL)",
+            None,
+        )?;
+        let rows: Vec<Key> = self
+            .sql
+            .exec(
+                "SELECT first_seq, count FROM idempotency_keys WHERE key = ?",
+                vec![SqlStorageValue::from(key)],
+            )?
+            .to_array()?;
+        Ok(rows.first().map(|k| (k.first_seq as u64, k.count as u64)))
+    }
+
+    /// Records that `key` stored `count` events from position `first` (after [`Log::key`]).
+    pub fn put_key(&self, key: &str, first: u64, count: u64) -> worker::Result<()> {
+        self.sql.exec(
+            "INSERT INTO idempotency_keys (key, first_seq, count) VALUES (?, ?, ?)",
+            vec![
+                SqlStorageValue::from(key),
+                SqlStorageValue::from(first as i64),
+                SqlStorageValue::from(count as i64),
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// The `count` events from position `first`, in order (a batch: at most [`MAX_BATCH`]).
+    pub fn range(&self, first: u64, count: u64) -> worker::Result<Vec<Row>> {
+        self.sql
+            .exec(
+                "SELECT seq, name, data FROM events WHERE seq >= ? AND seq < ? ORDER BY seq",
+                vec![
+                    SqlStorageValue::from(first as i64),
+                    SqlStorageValue::from((first + count) as i64),
+                ],
+            )?
+            .to_array()
     }
 }

@@ -25,12 +25,13 @@ pub fn json(status: u16, body: &impl serde::Serialize) -> Answer {
     Ok(res.with_status(status))
 }
 
-/// The error as `{"error":{"code","message"}}` with its status (and `Retry-After`).
+/// The error as `{"error":{"code","message"}}` with its status (and `Retry-After`,
+/// `WWW-Authenticate`: [`ApiError::headers`]).
 pub fn error(e: &ApiError) -> Response {
     let headers = Headers::new();
     let _ = headers.set("content-type", "application/json");
-    if let Some(secs) = e.retry_after_secs() {
-        let _ = headers.set("retry-after", &secs.to_string());
+    for (name, value) in e.headers() {
+        let _ = headers.set(name, &value);
     }
     ResponseBuilder::new()
         .with_status(e.status().as_u16())

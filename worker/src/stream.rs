@@ -489,8 +489,62 @@ impl Inner {
         let body =
             respond::read_body(req, self.config.max_body, self.config.body_timeout_ms).await?;
         let events = ssekit_api::publish_events(&body)?;
-        let rows = self.append(&events)?;
-        respond::json(201, &Published::new(id, rows.iter().map(|r| r.seq)))
+        // The runtime joins a repeated header with ", ": the space refuses it, as the native
+        // server refuses a repeated one.
+        let key = req
+            .headers()
+            .get(ssekit_api::IDEMPOTENCY_KEY)
+            .ok()
+            .flatten();
+        let key_values: Vec<&[u8]> = key.iter().map(|k| k.as_bytes()).collect();
+        let (rows, replayed) = match ssekit_api::idempotency_key(&key_values)? {
+            None => (self.append(&events)?, false),
+            Some(key) => self.append_once(key, &events)?,
+        };
+        let res = respond::json(201, &Published::new(id, rows.iter().map(|r| r.seq)))?;
+        if replayed {
+            res.headers()
+                .set(ssekit_api::IDEMPOTENCY_REPLAYED, "true")
+                .map_err(internal)?;
+        }
+        Ok(res)
+    }
+
+    /// Appends under an idempotency key, as the native stores do: a key already used replays
+    /// the events it stored if they are `events` (`true`: nothing appended), else
+    /// `422 idempotency_key_reused`; a new key appends and is recorded. One synchronous turn of
+    /// this single-threaded object, whose writes the runtime commits together: two retries
+    /// cannot both append.
+    fn append_once(
+        &self,
+        key: &str,
+        events: &[Event],
+    ) -> std::result::Result<(Vec<Row>, bool), ApiError> {
+        let Some(meta) = self.meta()? else {
+            return Err(ApiError::unknown_stream());
+        };
+        if meta.expired {
+            return Err(ApiError::expired());
+        }
+        if let Some((first, count)) = self.log.key(key).map_err(internal)? {
+            let rows = self.log.range(first, count).map_err(internal)?;
+            let same = rows.len() == events.len()
+                && rows
+                    .iter()
+                    .zip(events)
+                    .all(|(row, event)| row.name == event.name() && row.data == event.data_json());
+            return if same {
+                Ok((rows, true))
+            } else {
+                Err(ApiError::key_reused())
+            };
+        }
+        let rows = self.append(events)?;
+        let first = rows.first().map_or(meta.last_seq + 1, |r| r.seq);
+        self.log
+            .put_key(key, first, rows.len() as u64)
+            .map_err(internal)?;
+        Ok((rows, false))
     }
 
     /// With auth on, a bearer that is not a JWT publishes if it is the stream's publish token

@@ -363,7 +363,9 @@ impl Auth {
         validation.validate_exp = false;
         validation.validate_nbf = false;
         validation.validate_aud = false;
-        let mut refusal = "the token is signed with an algorithm this server does not accept";
+        // Why no key took the token; the most telling reason wins: claims that do not parse
+        // (the signature held, it is checked first) over a signature that does not verify.
+        let mut refusal = Refusal::NoKey;
         let mut claims = None;
         for key in candidates {
             match jsonwebtoken::decode::<Claims>(token, &key.key, &validation) {
@@ -371,18 +373,11 @@ impl Auth {
                     claims = Some(data.claims);
                     break;
                 }
-                // The signature held (it is checked first), the claims did not parse: say so,
-                // rather than blame the signature for a misspelt right.
-                Err(e) if matches!(e.kind(), ErrorKind::Json(_)) => {
-                    refusal = "the token's claims do not parse (the ssekit claim takes create, subscribe, publish and cancel)";
-                }
-                Err(_) if !refusal.contains("claims") => {
-                    refusal = "the token's signature does not verify";
-                }
-                Err(_) => {}
+                Err(e) if matches!(e.kind(), ErrorKind::Json(_)) => refusal = Refusal::BadClaims,
+                Err(_) => refusal = refusal.max(Refusal::BadSignature),
             }
         }
-        let claims = claims.ok_or_else(|| token_invalid(refusal))?;
+        let claims = claims.ok_or_else(|| token_invalid(refusal.message()))?;
         let now = now as f64;
         let leeway = LEEWAY as f64;
         let exp = claims
@@ -565,6 +560,24 @@ pub fn check_publishable(meta: &crate::stream::StreamMeta) -> Result<(), ApiErro
             ErrorCode::Forbidden,
             "a generation is written by its pipeline alone; publish to a stream made with POST /v1/streams",
         )),
+    }
+}
+
+/// Why no configured key accepted a token, least telling first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Refusal {
+    NoKey,
+    BadSignature,
+    BadClaims,
+}
+
+impl Refusal {
+    fn message(self) -> &'static str {
+        match self {
+            Refusal::NoKey => "the token is signed with an algorithm this server does not accept",
+            Refusal::BadSignature => "the token's signature does not verify",
+            Refusal::BadClaims => "the token's claims do not parse (the ssekit claim takes create, subscribe, publish and cancel)",
+        }
     }
 }
 

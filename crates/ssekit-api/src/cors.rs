@@ -21,9 +21,14 @@ use http::Method;
 
 /// The methods a preflight allows.
 pub const ALLOW_METHODS: &str = "GET,POST,DELETE,OPTIONS";
-/// The request headers a preflight allows: JSON bodies, the token, and a resuming
-/// EventSource polyfill's headers.
-pub const ALLOW_HEADERS: &str = "content-type,authorization,cache-control,last-event-id";
+/// The request headers a preflight allows: JSON bodies, the token, a resuming
+/// EventSource polyfill's headers, and a publish's `Idempotency-Key`.
+pub const ALLOW_HEADERS: &str =
+    "content-type,authorization,cache-control,last-event-id,idempotency-key";
+/// The answer headers a page's script may read besides the CORS-safelisted ones (`Content-Type`,
+/// `Cache-Control`, …): a replayed publish's `Idempotency-Replayed`, the `Retry-After` of a `429`
+/// or `503`, a creation's `Location`, a `401`'s `WWW-Authenticate`.
+pub const EXPOSE_HEADERS: &str = "idempotency-replayed,retry-after,location,www-authenticate";
 /// How long a browser may keep a preflight's answer, seconds.
 pub const MAX_AGE: &str = "86400";
 /// The answer depends on these request headers, so caches key on them.
@@ -51,15 +56,20 @@ pub fn allow_origin(allowed: &[String], origin: Option<&[u8]>) -> Option<String>
 
 /// Every CORS header of the answer to a request from `origin`: a preflight's (answered `200`
 /// with no body, before any route), or those added to any other answer — a route's, an error,
-/// a stream.
+/// a stream — which, for an allowed origin, expose [`EXPOSE_HEADERS`] to its scripts.
 pub fn headers(
     allowed: &[String],
     origin: Option<&[u8]>,
     preflight: bool,
 ) -> Vec<(&'static str, String)> {
     let mut out = Vec::with_capacity(5);
-    if let Some(allow) = allow_origin(allowed, origin) {
+    let allow = allow_origin(allowed, origin);
+    let exposed = allow.is_some() && !preflight;
+    if let Some(allow) = allow {
         out.push(("access-control-allow-origin", allow));
+    }
+    if exposed {
+        out.push(("access-control-expose-headers", EXPOSE_HEADERS.to_owned()));
     }
     out.push(("vary", VARY.to_owned()));
     if preflight {
@@ -110,7 +120,8 @@ mod tests {
     }
 
     #[test]
-    fn a_preflight_adds_methods_headers_and_max_age_and_nothing_sends_credentials() {
+    fn a_preflight_adds_methods_headers_and_max_age_others_expose_headers_and_nothing_sends_credentials(
+    ) {
         let list = ["https://a.example".to_owned()];
         let pre = headers(&list, Some(b"https://a.example"), true);
         let names: Vec<_> = pre.iter().map(|(n, _)| *n).collect();
@@ -125,7 +136,17 @@ mod tests {
             ]
         );
         let simple = headers(&list, Some(b"https://a.example"), false);
-        assert_eq!(simple.len(), 2);
+        let names: Vec<_> = simple.iter().map(|(n, _)| *n).collect();
+        assert_eq!(
+            names,
+            [
+                "access-control-allow-origin",
+                "access-control-expose-headers",
+                "vary"
+            ]
+        );
+        let refused = headers(&list, Some(b"https://c.example"), false);
+        assert_eq!(refused, [("vary", VARY.to_owned())]);
         assert!(pre
             .iter()
             .chain(&simple)

@@ -1,5 +1,6 @@
 //! Typed API errors: one catalogue of codes ([`ErrorCode`]), each with its one status, and the
-//! error ([`ApiError`]) a route answers with: a code, a message for people, maybe `Retry-After`.
+//! error ([`ApiError`]) a route answers with: a code, a message for people, maybe `Retry-After`,
+//! and on a `401` the `WWW-Authenticate` challenge ([`ApiError::headers`]).
 
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
@@ -50,6 +51,8 @@ catalogue! {
     InvalidJson = "invalid_json", BAD_REQUEST;
     /// A malformed resume position, several of them, one of another stream or ahead of it.
     InvalidLastEventId = "invalid_last_event_id", BAD_REQUEST;
+    /// An `Idempotency-Key` that is not 1–255 bytes of visible ASCII, or sent twice.
+    InvalidIdempotencyKey = "invalid_idempotency_key", BAD_REQUEST;
     /// Auth off: publishing without a bearer token.
     Unauthorized = "unauthorized", UNAUTHORIZED;
     /// Auth on: a route that needs a token got none.
@@ -86,6 +89,8 @@ catalogue! {
     InvalidRequest = "invalid_request", UNPROCESSABLE_ENTITY;
     /// A `pipeline` the server does not run.
     UnknownPipeline = "unknown_pipeline", UNPROCESSABLE_ENTITY;
+    /// An `Idempotency-Key` the stream already took with other events.
+    IdempotencyKeyReused = "idempotency_key_reused", UNPROCESSABLE_ENTITY;
     /// Creations from one client over the rate, with `Retry-After`.
     RateLimited = "rate_limited", TOO_MANY_REQUESTS;
     /// A request head over the size or line limit.
@@ -173,6 +178,39 @@ impl ApiError {
         self.retry_after
     }
 
+    /// The challenge a `401` carries in `WWW-Authenticate` (RFC 6750 §3): `Bearer`, and
+    /// `Bearer error="invalid_token"` when the token sent was refused (`token_invalid`,
+    /// `token_expired`). `None` for any other status.
+    ///
+    /// ```
+    /// use ssekit_api::error::{ApiError, ErrorCode};
+    /// let missing = ApiError::new(ErrorCode::TokenMissing, "no token");
+    /// assert_eq!(missing.www_authenticate(), Some("Bearer"));
+    /// let expired = ApiError::new(ErrorCode::TokenExpired, "expired");
+    /// assert_eq!(expired.www_authenticate(), Some(r#"Bearer error="invalid_token""#));
+    /// assert_eq!(ApiError::new(ErrorCode::Forbidden, "no").www_authenticate(), None);
+    /// ```
+    pub fn www_authenticate(&self) -> Option<&'static str> {
+        match self.code {
+            ErrorCode::TokenInvalid | ErrorCode::TokenExpired => {
+                Some(r#"Bearer error="invalid_token""#)
+            }
+            code if code.status() == StatusCode::UNAUTHORIZED => Some("Bearer"),
+            _ => None,
+        }
+    }
+
+    /// The headers of the answer besides its `Content-Type`: `Retry-After` and
+    /// `WWW-Authenticate`, when it has them. Every front end (the fast path, axum, the Worker)
+    /// writes an error's headers from here.
+    pub fn headers(&self) -> Vec<(&'static str, String)> {
+        let retry = self.retry_after.map(|s| ("retry-after", s.to_string()));
+        let challenge = self
+            .www_authenticate()
+            .map(|c| ("www-authenticate", c.to_owned()));
+        retry.into_iter().chain(challenge).collect()
+    }
+
     /// The answer's body.
     pub fn to_body(&self) -> ErrorBody {
         ErrorBody {
@@ -206,16 +244,17 @@ impl std::error::Error for ApiError {}
 #[cfg(feature = "axum")]
 impl axum::response::IntoResponse for ApiError {
     fn into_response(self) -> axum::response::Response {
-        use http::{header, HeaderValue};
+        use http::{header, HeaderName, HeaderValue};
         let mut res = (
             self.status(),
             [(header::CONTENT_TYPE, "application/json")],
             self.body(),
         )
             .into_response();
-        if let Some(secs) = self.retry_after {
+        for (name, value) in self.headers() {
+            let value = HeaderValue::try_from(value).expect("an error's headers are ASCII");
             res.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+                .insert(HeaderName::from_static(name), value);
         }
         res
     }
@@ -279,6 +318,14 @@ impl ApiError {
             "the event store failed; try again",
         )
         .retry_after(1)
+    }
+
+    /// 422 `idempotency_key_reused`: the key already published other events to the stream.
+    pub fn key_reused() -> Self {
+        Self::new(
+            ErrorCode::IdempotencyKeyReused,
+            "this Idempotency-Key was already used with other events in this stream",
+        )
     }
 
     /// 410 `expired`.

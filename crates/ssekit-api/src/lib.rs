@@ -41,8 +41,9 @@ pub mod stream;
 pub use demo::{document_html, image_svg};
 pub use error::{ApiError, ErrorCode};
 pub use publish::{
-    check_publish_token, create_stream, publish_events, publish_token, PublishEvent,
-    PublishRequest, MAX_BATCH,
+    check_publish_token, create_stream, idempotency_key, publish_events, publish_token,
+    PublishEvent, PublishRequest, IDEMPOTENCY_KEY, IDEMPOTENCY_REPLAYED, MAX_BATCH,
+    MAX_IDEMPOTENCY_KEY,
 };
 pub use request::{
     check_json_content_type, join_header_values, last_event_id, parse_json, path_segment,

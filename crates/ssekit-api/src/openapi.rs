@@ -92,36 +92,65 @@ const BODY: &[ErrorCode] = &[
 /// What naming a stream can answer: no such stream, expired, or a store that failed.
 const STREAM: &[ErrorCode] = &[NotFound, Expired, StoreUnavailable];
 
-fn id_param() -> ParameterBuilder {
+/// A string parameter.
+fn param(name: &str, place: ParameterIn, required: bool, description: &str) -> ParameterBuilder {
+    let required = if required {
+        Required::True
+    } else {
+        Required::False
+    };
     ParameterBuilder::new()
-        .name("id")
-        .parameter_in(ParameterIn::Path)
-        .required(Required::True)
-        .description(Some(
-            "A stream id, `[A-Za-z0-9_-]{1,64}` (anything else names no stream: 404).",
-        ))
+        .name(name)
+        .parameter_in(place)
+        .required(required)
+        .description(Some(description))
         .schema(Some(string()))
+}
+
+fn id_param() -> ParameterBuilder {
+    param(
+        "id",
+        ParameterIn::Path,
+        true,
+        "A stream id, `[A-Za-z0-9_-]{1,64}` (anything else names no stream: 404).",
+    )
+}
+
+fn idempotency_key_param() -> ParameterBuilder {
+    param(
+        "Idempotency-Key",
+        ParameterIn::Header,
+        false,
+        "Makes the publish safe to retry: 1 to 255 visible ASCII characters (0x21-0x7E), \
+         else `400 invalid_idempotency_key`. The first request with a key stores its events; \
+         a later one with the same key and the same events stores nothing and answers as the \
+         first did, with `Idempotency-Replayed: true`; with other events it is \
+         `422 idempotency_key_reused`. Keys are per stream and kept as long as the stream.",
+    )
+    .schema(Some(Schema::from(
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .min_length(Some(1))
+            .max_length(Some(crate::publish::MAX_IDEMPOTENCY_KEY))
+            .pattern(Some("^[!-~]{1,255}$")),
+    )))
 }
 
 fn last_event_id_params() -> [ParameterBuilder; 2] {
     [
-        ParameterBuilder::new()
-            .name("Last-Event-ID")
-            .parameter_in(ParameterIn::Header)
-            .required(Required::False)
-            .description(Some(
-                "Resume after this event id (`{streamId}:{seq}`, `{streamId}:0` is before the \
-                 first). Wins over `lastEventId`. Sent once: several values are a 400.",
-            ))
-            .schema(Some(string())),
-        ParameterBuilder::new()
-            .name("lastEventId")
-            .parameter_in(ParameterIn::Query)
-            .required(Required::False)
-            .description(Some(
-                "Resume after this event id when the `Last-Event-ID` header is not sent.",
-            ))
-            .schema(Some(string())),
+        param(
+            "Last-Event-ID",
+            ParameterIn::Header,
+            false,
+            "Resume after this event id (`{streamId}:{seq}`, `{streamId}:0` is before the \
+             first). Wins over `lastEventId`. Sent once: several values are a 400.",
+        ),
+        param(
+            "lastEventId",
+            ParameterIn::Query,
+            false,
+            "Resume after this event id when the `Last-Event-ID` header is not sent.",
+        ),
     ]
 }
 
@@ -145,6 +174,16 @@ fn retry_after() -> utoipa::openapi::header::Header {
     HeaderBuilder::new()
         .schema(ObjectBuilder::new().schema_type(Type::Integer))
         .description(Some("Seconds to wait before retrying."))
+        .build()
+}
+
+fn www_authenticate() -> utoipa::openapi::header::Header {
+    HeaderBuilder::new()
+        .schema(string())
+        .description(Some(
+            "`Bearer` (RFC 6750), with `error=\"invalid_token\"` for `token_invalid` and \
+             `token_expired`.",
+        ))
         .build()
 }
 
@@ -297,6 +336,31 @@ fn event_stream(status_204: bool) -> Vec<Success> {
     ok
 }
 
+/// `GET {path}`: a stream's events as `text/event-stream`, from the start or resumed. The same
+/// route stands under two paths, one with each tag.
+fn events_route(
+    path: &'static str,
+    operation_id: &'static str,
+    tag: &'static str,
+    summary: &'static str,
+) -> Route {
+    Route {
+        method: HttpMethod::Get,
+        path,
+        operation_id,
+        tag,
+        summary,
+        description: None,
+        access: Access::Read,
+        params: std::iter::once(id_param())
+            .chain(last_event_id_params())
+            .collect(),
+        body: None,
+        ok: event_stream(true),
+        errors: codes(&[&[InvalidLastEventId], TOKEN, STREAM]),
+    }
+}
+
 /// Every route of DESIGN §2 and docs/decisions.md's HTTP API table, plus the page and the
 /// operations routes.
 fn routes() -> Vec<Route> {
@@ -325,12 +389,7 @@ fn routes() -> Vec<Route> {
             summary: "A file of the demo page (the built web client)",
             description: None,
             access: Access::Open,
-            params: vec![ParameterBuilder::new()
-                .name("file")
-                .parameter_in(ParameterIn::Path)
-                .required(Required::True)
-                .description(Some("`ssekit.js`, `demo.js`, `ssekit.css`, …"))
-                .schema(Some(string()))],
+            params: vec![param("file", ParameterIn::Path, true, "`ssekit.js`, `demo.js`, `ssekit.css`, …")],
             body: None,
             ok: vec![Success::new(200, "The file.")
                 .content("text/javascript", text_content())
@@ -343,12 +402,12 @@ fn routes() -> Vec<Route> {
             operation_id: "healthz",
             tag: "operations",
             summary: "Liveness",
-            description: Some("Answers on the Worker even when its auth configuration is unusable.".into()),
+            description: Some("`503 store_unavailable` (with `Retry-After`) when the native server's store does not answer within 2 s, so a load balancer takes the instance out. The Worker answers 200 (its storage is each stream's Durable Object), even when its auth configuration is unusable.".into()),
             access: Access::Open,
             params: vec![],
             body: None,
-            ok: vec![Success::new(200, "The server answers.").content("application/json", json_content::<Health>())],
-            errors: vec![],
+            ok: vec![Success::new(200, "The server and its store answer.").content("application/json", json_content::<Health>())],
+            errors: vec![StoreUnavailable],
         },
         Route {
             method: HttpMethod::Get,
@@ -446,23 +505,12 @@ fn routes() -> Vec<Route> {
             ok: vec![Success::new(202, "Cancelled.").content("application/json", json_content::<Cancelled>())],
             errors: codes(&[TOKEN, STREAM, &[NotAGeneration, AlreadyFinished]]),
         },
-        Route {
-            method: HttpMethod::Get,
-            path: "/v1/generations/{id}/events",
-            operation_id: "streamEvents",
-            tag: "streams",
-            summary: "A stream's events (any stream, generation or published)",
-            description: None,
-            access: Access::Read,
-            params: {
-                let mut p = vec![id_param()];
-                p.extend(last_event_id_params());
-                p
-            },
-            body: None,
-            ok: event_stream(true),
-            errors: codes(&[&[InvalidLastEventId], TOKEN, STREAM]),
-        },
+        events_route(
+            "/v1/generations/{id}/events",
+            "streamEvents",
+            "streams",
+            "A stream's events (any stream, generation or published)",
+        ),
         Route {
             method: HttpMethod::Get,
             path: "/v1/generations/{id}/images/{image}",
@@ -473,12 +521,7 @@ fn routes() -> Vec<Route> {
             access: Access::Read,
             params: vec![
                 id_param(),
-                ParameterBuilder::new()
-                    .name("image")
-                    .parameter_in(ParameterIn::Path)
-                    .required(Required::True)
-                    .description(Some("`img-{i}.svg`"))
-                    .schema(Some(string())),
+                param("image", ParameterIn::Path, true, "`img-{i}.svg`"),
             ],
             body: None,
             ok: vec![Success::new(200, "The image.").content("image/svg+xml", text_content())],
@@ -519,31 +562,24 @@ fn routes() -> Vec<Route> {
             description: Some(format!(
                 "Each event is validated against the vocabulary, or is an application event \
                  ({APP_NAME_RULE}); a terminal event only last. The events are \
-                 stored before this answer, numbered after the stream's last."
+                 stored before this answer, numbered after the stream's last. With an \
+                 `Idempotency-Key`, a retry of the same events answers the first answer again \
+                 (with `Idempotency-Replayed: true`) and stores nothing."
             )),
             access: Access::Publish,
-            params: vec![id_param()],
+            params: vec![id_param(), idempotency_key_param()],
             body: Some(("application/json", json_content::<PublishRequest>())),
-            ok: vec![Success::new(201, "Stored.").content("application/json", json_content::<Published>())],
-            errors: codes(&[&[Unauthorized], TOKEN, BODY, STREAM, &[StreamFinished]]),
+            ok: vec![Success::new(201, "Stored (or, with `Idempotency-Replayed: true`, stored by an earlier request with the same key).")
+                .content("application/json", json_content::<Published>())
+                .header("Idempotency-Replayed", "`true` when the events were stored by an earlier request with the same `Idempotency-Key` (nothing was appended now); absent otherwise.")],
+            errors: codes(&[&[Unauthorized], TOKEN, BODY, STREAM, &[StreamFinished, InvalidIdempotencyKey, IdempotencyKeyReused]]),
         },
-        Route {
-            method: HttpMethod::Get,
-            path: "/v1/streams/{id}/events",
-            operation_id: "publishedStreamEvents",
-            tag: "publish",
-            summary: "A stream's events (the same as `/v1/generations/{id}/events`)",
-            description: None,
-            access: Access::Read,
-            params: {
-                let mut p = vec![id_param()];
-                p.extend(last_event_id_params());
-                p
-            },
-            body: None,
-            ok: event_stream(true),
-            errors: codes(&[&[InvalidLastEventId], TOKEN, STREAM]),
-        },
+        events_route(
+            "/v1/streams/{id}/events",
+            "publishedStreamEvents",
+            "publish",
+            "A stream's events (the same as `/v1/generations/{id}/events`)",
+        ),
     ]
 }
 
@@ -617,6 +653,9 @@ fn operation(route: Route) -> utoipa::openapi::path::Operation {
             .any(|c| matches!(c, RateLimited | TooManyConnections | StoreUnavailable))
         {
             res = res.header("Retry-After", retry_after());
+        }
+        if status == 401 {
+            res = res.header("WWW-Authenticate", www_authenticate());
         }
         op = op.response(status.to_string(), res.build());
     }

@@ -84,6 +84,54 @@ pub fn publish_events(body: &[u8]) -> Result<Vec<Event>, ApiError> {
     Ok(events)
 }
 
+/// The request header that makes a publish idempotent.
+pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
+/// The answer header saying a publish was a retry: its events were stored by the first request
+/// with the same key, and nothing was appended now.
+pub const IDEMPOTENCY_REPLAYED: &str = "idempotency-replayed";
+/// The longest `Idempotency-Key`, in bytes.
+pub const MAX_IDEMPOTENCY_KEY: usize = 255;
+
+/// The `Idempotency-Key` of a publish, from the header's values as received (none: no key):
+/// 1–255 bytes of visible ASCII (0x21–0x7E), sent once; anything else is
+/// `400 invalid_idempotency_key`. A front end that joins repeated headers (the Worker's runtime
+/// joins them with `", "`) passes the joined value: its space refuses it as well.
+///
+/// ```
+/// use ssekit_api::idempotency_key;
+/// assert_eq!(idempotency_key(&[]).unwrap(), None);
+/// assert_eq!(idempotency_key(&[b"order-17"]).unwrap(), Some("order-17"));
+/// for bad in [&b""[..], b"a b", b"caf\xc3\xa9", b"tab\t", &[b'k'; 256]] {
+///     assert_eq!(idempotency_key(&[bad]).unwrap_err().status(), 400);
+/// }
+/// assert_eq!(idempotency_key(&[b"a", b"a"]).unwrap_err().status(), 400);
+/// ```
+pub fn idempotency_key<'a>(values: &[&'a [u8]]) -> Result<Option<&'a str>, ApiError> {
+    let bad = |why: &str| {
+        ApiError::new(
+            ErrorCode::InvalidIdempotencyKey,
+            format!("Idempotency-Key {why}: 1 to {MAX_IDEMPOTENCY_KEY} visible ASCII characters (0x21-0x7E), sent once"),
+        )
+    };
+    let value = match values {
+        [] => return Ok(None),
+        [one] => *one,
+        _ => return Err(bad("sent several times")),
+    };
+    if value.is_empty() {
+        return Err(bad("is empty"));
+    }
+    if value.len() > MAX_IDEMPOTENCY_KEY {
+        return Err(bad("is too long"));
+    }
+    if !value.iter().all(|b| (0x21..=0x7e).contains(b)) {
+        return Err(bad("has a character that is not visible ASCII"));
+    }
+    Ok(Some(
+        std::str::from_utf8(value).expect("visible ASCII is UTF-8"),
+    ))
+}
+
 /// One event as a publisher sends it.
 fn event_of(v: Value) -> Result<Event, ApiError> {
     let Value::Object(mut obj) = v else {

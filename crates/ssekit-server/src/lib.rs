@@ -341,6 +341,11 @@ pub async fn serve(
     pipeline::recover(&state)
         .await
         .map_err(std::io::Error::other)?;
+    // A shared store's leases run out while this server runs: it sweeps for orphans as well.
+    let sweep = state
+        .store
+        .sweep_every()
+        .map(|every| tokio::spawn(pipeline::sweep_loop(state.clone(), every)));
     let retention = tokio::spawn(retention_loop(state.clone()));
     let release = state
         .config
@@ -356,6 +361,9 @@ pub async fn serve(
     connection::serve(state.clone(), listener, app).await;
     token.cancel();
     retention.abort();
+    if let Some(sweep) = sweep {
+        sweep.abort();
+    }
     if let Some(release) = release {
         release.abort();
     }

@@ -132,6 +132,16 @@ async fn with_auth_off_nothing_changes_and_creation_answers_carry_no_token() {
     assert!(stream.get("token").is_none(), "{stream}");
 }
 
+/// A 401's `WWW-Authenticate` (RFC 6750), which every front end takes from `ApiError::headers`.
+fn challenge(res: &reqwest::Response) -> &str {
+    res.headers()
+        .get("www-authenticate")
+        .map_or("", |v| v.to_str().unwrap())
+}
+
+/// Every guarded route — a subscription (the native server's fast path) and the routes hyper
+/// serves alike — answers `401` with its challenge: `WWW-Authenticate: Bearer`, and
+/// `error="invalid_token"` for a token it refused.
 #[tokio::test]
 async fn every_guarded_route_answers_401_without_a_valid_token() {
     let server = with_secret(&[]);
@@ -156,6 +166,7 @@ async fn every_guarded_route_answers_401_without_a_valid_token() {
 
     for (method, path) in guarded(gen, stream) {
         let res = send(&server, method.clone(), &path, None).await;
+        assert_eq!(challenge(&res), "Bearer", "{method} {path} without a token");
         assert_eq!(
             error_of(res).await,
             (401, "token_missing".into()),
@@ -169,6 +180,11 @@ async fn every_guarded_route_answers_401_without_a_valid_token() {
             ("not-a-jwt", "token_invalid"),
         ] {
             let res = send(&server, method.clone(), &path, Some(bad)).await;
+            assert_eq!(
+                challenge(&res),
+                r#"Bearer error="invalid_token""#,
+                "{method} {path} with {code}"
+            );
             assert_eq!(
                 error_of(res).await,
                 (401, code.into()),
@@ -417,6 +433,7 @@ async fn publishing_takes_the_publish_token_or_a_jwt_with_publish_rights() {
     let res = post_events(&url, &token(json!({ "subscribe": ["*"] })), &step(3)).await;
     assert_eq!(error_of(res).await, (403, "forbidden".into()));
     let res = post_events(&url, "pub_not_the_token", &step(3)).await;
+    assert_eq!(challenge(&res), r#"Bearer error="invalid_token""#);
     assert_eq!(error_of(res).await, (401, "token_invalid".into()));
     // A generation is written by its pipeline alone, whatever a token's publish pattern says.
     let gen = create_with(&server, &admin(), 3, 100).await;

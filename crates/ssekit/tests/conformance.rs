@@ -359,6 +359,7 @@ async fn publish_api_needs_the_right_token_and_validates_events() {
     let step = json!({"event": "reasoning-step", "data": {"step": 1, "content": "thinking"}});
 
     let res = http().post(&publish).json(&step).send().await.unwrap();
+    assert_eq!(res.headers()["www-authenticate"], "Bearer");
     assert_eq!(error_of(res).await, (401, "unauthorized".into()));
     let res = http()
         .post(&publish)
@@ -664,7 +665,7 @@ async fn a_generation_takes_no_published_events() {
 }
 
 #[tokio::test]
-async fn cors_preflight_allows_last_event_id_and_origins_are_configurable() {
+async fn cors_preflight_allows_last_event_id_origins_are_configurable_and_headers_exposed() {
     let server = Server::memory(&[]);
     let res = http()
         .request(reqwest::Method::OPTIONS, server.url("/v1/generations"))
@@ -700,6 +701,19 @@ async fn cors_preflight_allows_last_event_id_and_origins_are_configurable() {
         ok.headers()["access-control-allow-origin"],
         "https://app.example"
     );
+    // A script on that page may read the headers the API's answers carry beyond the safelisted.
+    let exposed = ok.headers()["access-control-expose-headers"]
+        .to_str()
+        .unwrap()
+        .to_ascii_lowercase();
+    for name in [
+        "idempotency-replayed",
+        "retry-after",
+        "location",
+        "www-authenticate",
+    ] {
+        assert!(exposed.split(',').any(|n| n.trim() == name), "{exposed}");
+    }
     let other = http()
         .get(server.url("/healthz"))
         .header("origin", "https://evil.example")
@@ -988,4 +1002,202 @@ async fn the_openapi_document_is_served_open_and_is_the_committed_one() {
     ] {
         assert!(served["paths"][path].is_object(), "{path}");
     }
+}
+
+/// A publish with `Idempotency-Key`.
+async fn post_keyed(url: &str, token: &str, key: &[u8], body: &Value) -> reqwest::Response {
+    let key = reqwest::header::HeaderValue::from_bytes(key).unwrap();
+    http()
+        .post(url)
+        .bearer_auth(token)
+        .header("idempotency-key", key)
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The status, the `Idempotency-Replayed` header and the body of an answer.
+async fn keyed_answer(res: reqwest::Response) -> (u16, Option<String>, String) {
+    let replayed = res
+        .headers()
+        .get("idempotency-replayed")
+        .map(|v| v.to_str().unwrap().to_owned());
+    (res.status().as_u16(), replayed, res.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn a_publish_retried_with_its_idempotency_key_is_stored_once_and_answered_the_same() {
+    let server = Server::memory(&[]);
+    let stream = create_stream(&server).await;
+    let id = stream["id"].as_str().unwrap().to_string();
+    let token = stream["publishToken"].as_str().unwrap().to_string();
+    let publish = server.url(stream["publishUrl"].as_str().unwrap());
+    let step = |n: u32| json!({"event": "reasoning-step", "data": {"step": n, "content": format!("step {n}")}});
+    let batch = json!({"events": [step(1), {"event": "import.progress", "data": {"done": 1}}]});
+
+    let (status, replayed, first) =
+        keyed_answer(post_keyed(&publish, &token, b"order-17", &batch).await).await;
+    assert_eq!((status, replayed), (201, None), "{first}");
+    let first_body: Value = serde_json::from_str(&first).unwrap();
+    assert_eq!(
+        first_body["ids"],
+        json!([format!("{id}:1"), format!("{id}:2")])
+    );
+    // An unkeyed publish between the two: the retry still answers the first answer.
+    assert_eq!(post_events(&publish, &token, &step(3)).await.status(), 201);
+    let (status, replayed, again) =
+        keyed_answer(post_keyed(&publish, &token, b"order-17", &batch).await).await;
+    assert_eq!(
+        (status, replayed.as_deref(), again.as_str()),
+        (201, Some("true"), first.as_str())
+    );
+
+    // The same key with other events: refused, nothing stored.
+    let res = post_keyed(&publish, &token, b"order-17", &json!({"events": [step(1)]})).await;
+    assert_eq!(error_of(res).await, (422, "idempotency_key_reused".into()));
+    let res = post_keyed(&publish, &token, b"order-17", &step(9)).await;
+    assert_eq!(error_of(res).await, (422, "idempotency_key_reused".into()));
+
+    // Keys are per stream: another stream takes the same key as new.
+    let other = create_stream(&server).await;
+    let res = post_keyed(
+        &server.url(other["publishUrl"].as_str().unwrap()),
+        other["publishToken"].as_str().unwrap(),
+        b"order-17",
+        &batch,
+    )
+    .await;
+    let (status, replayed, body) = keyed_answer(res).await;
+    assert_eq!((status, replayed), (201, None));
+    let other_id = other["id"].as_str().unwrap();
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap()["lastEventId"],
+        format!("{other_id}:2")
+    );
+
+    // A terminal publish retried after the stream ended answers as the first time.
+    let end =
+        json!({"event": "generation-complete", "data": {"success": true, "totalDuration": 1}});
+    let (status, _, first_end) =
+        keyed_answer(post_keyed(&publish, &token, b"end", &end).await).await;
+    assert_eq!(status, 201, "{first_end}");
+    let (status, replayed, again_end) =
+        keyed_answer(post_keyed(&publish, &token, b"end", &end).await).await;
+    assert_eq!(
+        (status, replayed.as_deref(), again_end.as_str()),
+        (201, Some("true"), first_end.as_str())
+    );
+    // A new key on the ended stream: 409 as without a key.
+    let res = post_keyed(&publish, &token, b"late", &step(5)).await;
+    assert_eq!(error_of(res).await, (409, "stream_finished".into()));
+
+    let events = Sse::open(&server.url(stream["eventsUrl"].as_str().unwrap()), None)
+        .await
+        .collect()
+        .await;
+    assert_sequence(&events, &id, 1, 4);
+}
+
+#[tokio::test]
+async fn concurrent_retries_with_one_idempotency_key_store_the_events_once() {
+    let server = Server::memory(&[]);
+    let stream = create_stream(&server).await;
+    let id = stream["id"].as_str().unwrap().to_string();
+    let token = stream["publishToken"].as_str().unwrap().to_string();
+    let publish = server.url(stream["publishUrl"].as_str().unwrap());
+    let batch = json!({"events": [
+        {"event": "reasoning-step", "data": {"step": 1, "content": "a"}},
+        {"event": "reasoning-step", "data": {"step": 2, "content": "b"}}
+    ]});
+    let mut tasks = Vec::new();
+    for _ in 0..16 {
+        let (publish, token, batch) = (publish.clone(), token.clone(), batch.clone());
+        tasks.push(tokio::spawn(async move {
+            keyed_answer(post_keyed(&publish, &token, b"once", &batch).await).await
+        }));
+    }
+    let mut answers = Vec::new();
+    for t in tasks {
+        answers.push(t.await.unwrap());
+    }
+    assert!(answers.iter().all(|(status, _, _)| *status == 201));
+    assert_eq!(
+        answers.iter().filter(|(_, r, _)| r.is_none()).count(),
+        1,
+        "one request stored the events, the others were replays"
+    );
+    assert!(answers.iter().all(|(_, _, body)| *body == answers[0].2));
+    let snapshot = get_json(&server.url(&format!("/v1/generations/{id}"))).await;
+    assert_eq!(snapshot["lastEventId"], format!("{id}:2"));
+}
+
+#[tokio::test]
+async fn a_malformed_idempotency_key_is_refused_with_400_and_stores_nothing() {
+    let server = Server::memory(&[]);
+    let stream = create_stream(&server).await;
+    let id = stream["id"].as_str().unwrap().to_string();
+    let token = stream["publishToken"].as_str().unwrap().to_string();
+    let publish = server.url(stream["publishUrl"].as_str().unwrap());
+    let step = json!({"event": "reasoning-step", "data": {"step": 1, "content": "x"}});
+    let long = vec![b'k'; 256];
+    for bad in [&b""[..], &long, b"tab\there", b"with space", b"caf\xc3\xa9"] {
+        let res = post_keyed(&publish, &token, bad, &step).await;
+        assert_eq!(
+            error_of(res).await,
+            (400, "invalid_idempotency_key".into()),
+            "{:?}",
+            String::from_utf8_lossy(bad)
+        );
+    }
+    // Sent twice.
+    let res = http()
+        .post(&publish)
+        .bearer_auth(&token)
+        .header("idempotency-key", "a")
+        .header("idempotency-key", "b")
+        .json(&step)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_of(res).await, (400, "invalid_idempotency_key".into()));
+    // The longest and the widest keys are fine.
+    let longest = vec![b'~'; 255];
+    let visible: Vec<u8> = (0x21..=0x7e).collect();
+    for good in [&longest[..], &visible] {
+        assert_eq!(
+            post_keyed(&publish, &token, good, &step).await.status(),
+            201
+        );
+    }
+    // Checked after the publisher and the body: their errors come first.
+    let res = post_keyed(&publish, "pub_wrong", b"", &step).await;
+    assert_eq!(error_of(res).await.0, 403);
+    let res = post_keyed(&publish, &token, b"", &json!({"event": "nope"})).await;
+    assert_eq!(error_of(res).await.0, 422);
+    let snapshot = get_json(&server.url(&format!("/v1/generations/{id}"))).await;
+    assert_eq!(snapshot["lastEventId"], format!("{id}:2"));
+}
+
+#[tokio::test]
+async fn an_idempotency_key_still_replays_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::sqlite(dir.path(), &[]);
+    let stream = create_stream(&server).await;
+    let token = stream["publishToken"].as_str().unwrap().to_string();
+    let path = stream["publishUrl"].as_str().unwrap().to_string();
+    let body = json!({"event": "import.progress", "data": {"done": 1}});
+    let (status, replayed, first) =
+        keyed_answer(post_keyed(&server.url(&path), &token, b"k-1", &body).await).await;
+    assert_eq!((status, replayed), (201, None));
+    server.restart_in_place();
+    let (status, replayed, again) =
+        keyed_answer(post_keyed(&server.url(&path), &token, b"k-1", &body).await).await;
+    assert_eq!(
+        (status, replayed.as_deref(), again.as_str()),
+        (201, Some("true"), first.as_str())
+    );
+    let other = json!({"event": "import.progress", "data": {"done": 2}});
+    let res = post_keyed(&server.url(&path), &token, b"k-1", &other).await;
+    assert_eq!(error_of(res).await, (422, "idempotency_key_reused".into()));
 }

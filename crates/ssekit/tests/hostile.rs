@@ -1085,7 +1085,9 @@ fn cors_of(r: &Response) -> Vec<(String, String)> {
 
 /// One CORS policy (`ssekit_api::cors`) on every front end: a subscription served by the fast
 /// path and by hyper, a JSON route, errors (the fast path's own, and the router's fallback) and
-/// preflights get the same headers for an allowed origin, another origin and none; nothing sends
+/// preflights get the same headers for an allowed origin, another origin and none; answers to an
+/// allowed origin expose `Idempotency-Replayed`, `Retry-After`, `Location` and
+/// `WWW-Authenticate`; nothing sends
 /// `Access-Control-Allow-Credentials` (docs/decisions.md, "CORS").
 #[tokio::test]
 async fn one_cors_policy_on_every_front_end() {
@@ -1112,6 +1114,16 @@ async fn one_cors_policy_on_every_front_end() {
         if let Some(o) = allowed {
             expected.insert(0, ("access-control-allow-origin".into(), o.into()));
         }
+        let mut answer = expected.clone();
+        if allowed.is_some() {
+            answer.insert(
+                1,
+                (
+                    "access-control-expose-headers".into(),
+                    "idempotency-replayed,retry-after,location,www-authenticate".into(),
+                ),
+            );
+        }
         for (what, path, status) in [
             ("a subscription", format!("/v1/streams/{id}/events"), 200),
             ("a JSON route", "/healthz".to_string(), 200),
@@ -1127,8 +1139,8 @@ async fn one_cors_policy_on_every_front_end() {
             let what = format!("{what} from {origin:?}");
             assert_same(&fast, &hyper, &what);
             assert_eq!(fast.status, status, "{what}");
-            assert_eq!(cors_of(&fast), expected, "{what}: first request");
-            assert_eq!(cors_of(&hyper), expected, "{what}: after /healthz");
+            assert_eq!(cors_of(&fast), answer, "{what}: first request");
+            assert_eq!(cors_of(&hyper), answer, "{what}: after /healthz");
         }
 
         // A preflight for a resuming, authenticated EventSource polyfill, on the same routes.
@@ -1142,7 +1154,8 @@ async fn one_cors_policy_on_every_front_end() {
             expected.extend([
                 (
                     "access-control-allow-headers".to_string(),
-                    "content-type,authorization,cache-control,last-event-id".to_string(),
+                    "content-type,authorization,cache-control,last-event-id,idempotency-key"
+                        .to_string(),
                 ),
                 (
                     "access-control-allow-methods".into(),

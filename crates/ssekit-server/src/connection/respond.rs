@@ -155,14 +155,12 @@ pub async fn write_error<S: AsyncWrite + Unpin>(
 pub fn error_bytes(e: &ApiError, cors: &[(&'static str, String)], keep: bool) -> Vec<u8> {
     let body = e.body();
     let len = body.len().to_string();
-    let retry = e.retry_after_secs().map(|s| s.to_string());
+    let headers = e.headers();
     let mut extra = vec![
         ("content-type", "application/json"),
         ("content-length", len.as_str()),
     ];
-    if let Some(r) = &retry {
-        extra.push(("retry-after", r.as_str()));
-    }
+    extra.extend(headers.iter().map(|(n, v)| (*n, v.as_str())));
     let mut out = response_head(e.status(), cors, &extra, plain(keep));
     out.extend_from_slice(body.as_bytes());
     out

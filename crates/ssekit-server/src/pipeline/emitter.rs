@@ -123,6 +123,7 @@ impl Appender {
                 Err(e) => {
                     let stop = match e {
                         StoreError::Finished => Stop::Finished,
+                        StoreError::NotOwner => Stop::Lost,
                         e => Stop::Store(e),
                     };
                     *self.failure.lock().expect("failure lock") = Some(stop);
@@ -135,11 +136,11 @@ impl Appender {
         self
     }
 
-    /// The pipeline's outcome once its appends are done: a store failure outranks whatever the
-    /// pipeline returned, and a refused append turns a clean end into that refusal.
+    /// The pipeline's outcome once its appends are done: a store failure (or the loss of the
+    /// generation's ownership) outranks whatever the pipeline returned, and a refused append turns a clean end into that refusal.
     pub fn outcome(&self, pipeline: Result<(), Stop>) -> Result<(), Stop> {
         match self.failure.lock().expect("failure lock").take() {
-            Some(stop @ Stop::Store(_)) => Err(stop),
+            Some(stop @ (Stop::Store(_) | Stop::Lost)) => Err(stop),
             Some(stop) => pipeline.and(Err(stop)),
             None => pipeline,
         }

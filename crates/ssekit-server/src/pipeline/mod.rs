@@ -9,7 +9,7 @@ mod exec;
 
 pub use emitter::Emitter;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -56,29 +56,54 @@ pub async fn start(state: &AppState, spec: GenerationSpec) -> Result<String, Api
     Ok(id)
 }
 
-/// Ends, with a recoverable `interrupted` error, every generation left running by a server that
-/// died. Published streams stay open: their producers live elsewhere and may go on.
+/// The terminal of a generation whose producer is gone.
+fn interrupted(message: &str) -> Event {
+    Event::Error(ErrorEvent {
+        message: message.to_owned(),
+        stage: STAGE_INTERRUPTED.to_owned(),
+        recoverable: true,
+    })
+}
+
+/// What an orphaned generation's stream ends with: at start, and on every sweep.
+const ORPHANED: &str = "the server stopped while this generation was running; start it again";
+
+/// Ends, with a recoverable `interrupted` error, every generation whose producer is gone: for a
+/// store this server alone writes, every generation left running (its server died); for a
+/// shared store, those whose owner's lease ran out (the store decides: [`Store::end_orphans`]).
+/// Published streams stay open: their producers live elsewhere and may go on.
+///
+/// [`Store::end_orphans`]: crate::store::Store::end_orphans
 pub async fn recover(state: &AppState) -> Result<(), StoreError> {
-    for meta in state.store.running().await? {
-        if meta.kind == StreamKind::Generation {
-            interrupt(
-                state,
-                &meta.id,
-                "the server stopped while this generation was running; start it again",
-            )
-            .await;
-        }
+    let ended = state.store.end_orphans(&interrupted(ORPHANED)).await?;
+    state.metrics.events_appended.inc_by(ended.len() as u64);
+    for id in &ended {
+        tracing::info!(generation = %id, "interrupted generation ended");
     }
     Ok(())
 }
 
+/// Sweeps for orphaned generations every `every` (a shared store's leases run out while this
+/// server runs); a failed sweep is logged and tried again at the next tick.
+pub async fn sweep_loop(state: AppState, every: Duration) {
+    // `interval` panics on zero: a store asking for "always" gets a short pause.
+    let mut tick = tokio::time::interval(every.max(Duration::from_millis(10)));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // The first tick is now: `recover` has just swept.
+    tick.tick().await;
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = state.shutdown.cancelled() => return,
+        }
+        if let Err(e) = recover(&state).await {
+            tracing::warn!(error = %e, "the sweep for orphaned generations failed");
+        }
+    }
+}
+
 async fn interrupt(state: &AppState, id: &str, message: &str) {
-    let event = Event::Error(ErrorEvent {
-        message: message.to_owned(),
-        stage: STAGE_INTERRUPTED.to_owned(),
-        recoverable: true,
-    });
-    match state.store.append(id, vec![event]).await {
+    match state.store.append(id, vec![interrupted(message)]).await {
         Ok(_) => {
             state.metrics.events_appended.inc();
             tracing::info!(generation = %id, "interrupted generation ended");
@@ -99,12 +124,17 @@ pub enum Stop {
     Finished,
     /// The store failed.
     Store(StoreError),
+    /// This server no longer owns the generation (a shared store's lease ran out, and another
+    /// server may have ended it): the pipeline stops without writing anything.
+    Lost,
 }
 
 /// The pipelines running in this process.
 #[derive(Default)]
 pub struct Runner {
     running: Mutex<HashMap<String, CancellationToken>>,
+    /// Generations whose ownership was lost: shutdown does not interrupt them.
+    lost: Mutex<HashSet<String>>,
     tasks: TaskTracker,
 }
 
@@ -137,12 +167,26 @@ impl Runner {
             };
             let (result, appender) = tokio::join!(work, appender.run());
             let result = appender.outcome(result);
-            if let Err(Stop::Store(e)) = result {
-                tracing::error!(generation = %id, error = %e, "pipeline stopped: the store failed");
-                let _ = state
-                    .store
-                    .append(&id, vec![Event::fatal("store", "the event store failed")])
-                    .await;
+            match result {
+                Err(Stop::Store(e)) => {
+                    tracing::error!(generation = %id, error = %e, "pipeline stopped: the store failed");
+                    let _ = state
+                        .store
+                        .append(&id, vec![Event::fatal("store", "the event store failed")])
+                        .await;
+                }
+                Err(Stop::Lost) => {
+                    tracing::warn!(
+                        generation = %id,
+                        "pipeline stopped: lost ownership (its lease ran out; another server ends it)"
+                    );
+                    // Only a shutdown under way needs to know (it interrupts the generations
+                    // running when it began); before one, the id leaves `running` below.
+                    if state.shutdown.is_cancelled() {
+                        state.runner.lost.lock().expect("runner lock").insert(id.clone());
+                    }
+                }
+                _ => {}
             }
             state
                 .metrics
@@ -181,7 +225,8 @@ impl Runner {
         {
             tracing::warn!("pipelines did not stop in time");
         }
-        for id in ids {
+        let lost = std::mem::take(&mut *self.lost.lock().expect("runner lock"));
+        for id in ids.into_iter().filter(|id| !lost.contains(id)) {
             interrupt(
                 state,
                 &id,

@@ -3,6 +3,8 @@ use std::time::Duration;
 use ssekit_events::StreamStatus;
 
 use super::*;
+use crate::store::faulty::Faulty;
+use crate::store::Store as _;
 use crate::{open_store, StoreConfig};
 
 fn sqlite_state(path: &std::path::Path) -> AppState {
@@ -144,4 +146,54 @@ echo '{"event":"import.progress","data":{"done":2,"total":2}}'
         let message = data["message"].as_str().unwrap();
         assert!(message.contains("namespace.name"), "{message}");
     }
+}
+
+#[tokio::test]
+async fn a_pipeline_that_lost_ownership_stops_without_writing_anything() {
+    use std::sync::atomic::Ordering;
+    let (state, store) = Faulty::state();
+    let id = start(&state, demo(20)).await.unwrap();
+    // Let it store a few events, then lose the generation.
+    for _ in 0..200 {
+        if store.inner.meta(&id).await.unwrap().last_seq >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    store.lost.store(true, Ordering::SeqCst);
+    let before = store.inner.meta(&id).await.unwrap().last_seq;
+    for _ in 0..500 {
+        if state.runner.running.lock().unwrap().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(
+        state.runner.running.lock().unwrap().is_empty(),
+        "the pipeline stopped"
+    );
+    let attempts = store.appends.load(Ordering::SeqCst);
+    // No fatal `store` error was attempted after the refusal: the refused append was the last.
+    let meta = store.inner.meta(&id).await.unwrap();
+    assert_eq!(meta.status, StreamStatus::Running, "nothing ended it here");
+    assert_eq!(meta.last_seq, before);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(store.appends.load(Ordering::SeqCst), attempts);
+}
+
+#[tokio::test]
+async fn the_sweep_runs_every_sweep_every_and_survives_failures() {
+    use std::sync::atomic::Ordering;
+    let (state, store) = Faulty::state();
+    let sweep = tokio::spawn(sweep_loop(state.clone(), Duration::from_millis(20)));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(
+        store.sweeps.load(Ordering::SeqCst) >= 4,
+        "swept on every tick, failures too"
+    );
+    state.shutdown.cancel();
+    tokio::time::timeout(Duration::from_secs(1), sweep)
+        .await
+        .expect("the sweep stops at shutdown")
+        .unwrap();
 }

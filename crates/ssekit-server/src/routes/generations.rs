@@ -84,8 +84,16 @@ pub async fn events(
     sse::subscribe(&state, id, last, keep_alive).await
 }
 
-/// Folds a stream's events into its snapshot.
-pub async fn fold(state: &AppState, meta: &StreamMeta) -> Result<Snapshot, ApiError> {
+/// The stream `path` names, once the caller may read it: its metadata and its events folded
+/// into a snapshot — what the snapshot and the document are made of.
+async fn folded(
+    state: &AppState,
+    caller: &Caller,
+    path: PathParams,
+) -> Result<(StreamMeta, Snapshot), ApiError> {
+    let id = path.first();
+    caller.may(state, Action::Subscribe(stream_id(&id)?))?;
+    let meta = state.store.meta(&id).await?;
     let mut snapshot = Snapshot::default();
     let mut after = 0;
     loop {
@@ -99,7 +107,7 @@ pub async fn fold(state: &AppState, meta: &StreamMeta) -> Result<Snapshot, ApiEr
             snapshot.apply(&stored.event()?);
         }
     }
-    Ok(snapshot)
+    Ok((meta, snapshot))
 }
 
 /// `GET /v1/generations/{id}`
@@ -108,10 +116,7 @@ pub async fn snapshot(
     caller: Caller,
     path: PathParams,
 ) -> Result<Response, ApiError> {
-    let id = path.first();
-    caller.may(&state, Action::Subscribe(stream_id(&id)?))?;
-    let meta = state.store.meta(&id).await?;
-    let snap = fold(&state, &meta).await?;
+    let (meta, snap) = folded(&state, &caller, path).await?;
     Ok(Json(GenerationSnapshot::new(&meta, &snap)).into_response())
 }
 
@@ -163,10 +168,7 @@ pub async fn document(
     caller: Caller,
     path: PathParams,
 ) -> Result<Response, ApiError> {
-    let id = path.first();
-    caller.may(&state, Action::Subscribe(stream_id(&id)?))?;
-    let meta = state.store.meta(&id).await?;
-    let snap = fold(&state, &meta).await?;
+    let (meta, snap) = folded(&state, &caller, path).await?;
     let html = ssekit_api::document_html(&meta, &snap)?;
     Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response())
 }

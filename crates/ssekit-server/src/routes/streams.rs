@@ -37,7 +37,9 @@ pub async fn create(
 
 /// `POST /v1/streams/{id}/events` with `Authorization: Bearer TOKEN` (the stream's publish
 /// token, or with auth on a JWT that may publish to it); body `{event, data}` or
-/// `{events: [{event, data}, …]}` → `201 {ids, lastEventId}`.
+/// `{events: [{event, data}, …]}` → `201 {ids, lastEventId}`. With an `Idempotency-Key`
+/// (checked after the publisher and the body), a retry of the same events stores nothing and
+/// answers the first answer again with `Idempotency-Replayed: true`.
 pub async fn publish(
     State(state): State<AppState>,
     caller: Caller,
@@ -51,9 +53,26 @@ pub async fn publish(
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
     check_publisher(&state, &caller, &id, authorization).await?;
+    // Owned: the body is read from the request next.
+    let key_values: Vec<Vec<u8>> = req
+        .headers()
+        .get_all(ssekit_api::IDEMPOTENCY_KEY)
+        .iter()
+        .map(|v| v.as_bytes().to_vec())
+        .collect();
     let body = read_body(req, &state.config).await?;
     let events = ssekit_api::publish_events(&body)?;
-    let stored = match state.store.append(&id, events).await {
+    let key_values: Vec<&[u8]> = key_values.iter().map(Vec::as_slice).collect();
+    let key = ssekit_api::idempotency_key(&key_values)?;
+    let appended = match key {
+        None => state.store.append(&id, events).await.map(|e| (e, false)),
+        Some(key) => state
+            .store
+            .append_once(&id, key, events)
+            .await
+            .map(|a| (a.events, a.replayed)),
+    };
+    let (stored, replayed) = match appended {
         Ok(stored) => stored,
         Err(e) => {
             // Ended, expired or gone: the store's answer stands; the next request asks it again.
@@ -64,9 +83,18 @@ pub async fn publish(
     if stored.last().is_some_and(|e| e.terminal) {
         state.tokens.remove(&id);
     }
-    state.metrics.events_appended.inc_by(stored.len() as u64);
     let answer = Published::new(&id, stored.iter().map(|e| e.seq));
-    Ok((StatusCode::CREATED, Json(answer)).into_response())
+    let mut res = (StatusCode::CREATED, Json(answer)).into_response();
+    if replayed {
+        // The first answer again, said to be one: nothing was appended now.
+        res.headers_mut().insert(
+            ssekit_api::IDEMPOTENCY_REPLAYED,
+            axum::http::HeaderValue::from_static("true"),
+        );
+    } else {
+        state.metrics.events_appended.inc_by(stored.len() as u64);
+    }
+    Ok(res)
 }
 
 /// Checks the publisher of stream `id`. Auth off: the stream's publish token, as ever. Auth on:

@@ -20,7 +20,7 @@ use std::sync::Arc;
 use serde_json::json;
 use ssekit_events::{Event, GenerationComplete, ReasoningStep, StreamStatus};
 
-use super::{now_ms, Appended, Store, StoreError, StoredEvent, StreamKind, StreamMeta};
+use super::{now_ms, AppendOnce, Appended, Store, StoreError, StoredEvent, StreamKind, StreamMeta};
 
 /// Runs every check, each on a store `new_store` makes (fresh and empty).
 pub async fn all(mut new_store: impl FnMut() -> Arc<dyn Store>) {
@@ -30,6 +30,7 @@ pub async fn all(mut new_store: impl FnMut() -> Arc<dyn Store>) {
     expiry_removes_finished_streams_only(new_store()).await;
     concurrent_appends_keep_positions_unique(new_store()).await;
     application_events_are_stored_numbered_and_never_terminal(new_store()).await;
+    append_once_stores_once(new_store()).await;
 }
 
 pub(super) fn step(n: u32) -> Event {
@@ -237,4 +238,108 @@ pub async fn application_events_are_stored_numbered_and_never_terminal(store: Ar
     assert_eq!(seqs(live.recv().await.unwrap()), [5, 6]);
     let m = store.meta("s6").await.unwrap();
     assert_eq!((m.status, m.last_seq), (StreamStatus::Complete, 6));
+}
+
+/// `append_once`: a key stores its events once per stream; a retry with the same events appends
+/// nothing and returns what the first stored (after the stream ended too); other events under
+/// the key are refused; racing retries store once; keys of one stream say nothing of another's.
+pub async fn append_once_stores_once(store: Arc<dyn Store>) {
+    let seqs = |r: &AppendOnce| r.events.iter().map(|e| e.seq).collect::<Vec<_>>();
+    store.create(meta("k1")).await.unwrap();
+    let mut live = store.subscribe("k1");
+    let first = store
+        .append_once("k1", "key-a", vec![step(1), progress(1)])
+        .await
+        .unwrap();
+    assert!(!first.replayed);
+    assert_eq!(seqs(&first), [1, 2]);
+    store.append("k1", vec![step(3)]).await.unwrap();
+    let again = store
+        .append_once("k1", "key-a", vec![step(1), progress(1)])
+        .await
+        .unwrap();
+    assert!(again.replayed, "the same key and events: a replay");
+    assert_eq!(seqs(&again), [1, 2]);
+    for (a, b) in first.events.iter().zip(&again.events) {
+        assert_eq!((&a.frame, a.terminal), (&b.frame, b.terminal));
+    }
+    // Other events under the key, fewer or more of them too: refused, nothing stored.
+    for other in [
+        vec![step(2), progress(1)],
+        vec![step(1)],
+        vec![step(1), progress(1), step(1)],
+    ] {
+        assert!(matches!(
+            store.append_once("k1", "key-a", other).await,
+            Err(StoreError::KeyReused)
+        ));
+    }
+    assert_eq!(store.meta("k1").await.unwrap().last_seq, 3);
+    // The replay reached no subscriber: the next append is the next thing they see.
+    store.append("k1", vec![step(4)]).await.unwrap();
+    let got = |batch: Appended| batch.iter().map(|e| e.seq).collect::<Vec<_>>();
+    assert_eq!(got(live.recv().await.unwrap()), [1, 2]);
+    assert_eq!(got(live.recv().await.unwrap()), [3]);
+    assert_eq!(got(live.recv().await.unwrap()), [4]);
+
+    // Keys are per stream.
+    store.create(meta("k2")).await.unwrap();
+    let other = store
+        .append_once("k2", "key-a", vec![step(9)])
+        .await
+        .unwrap();
+    assert!(!other.replayed);
+    assert_eq!(seqs(&other), [1]);
+
+    // Retries racing each other store once, and all answer the same positions.
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            store
+                .append_once("k2", "race", vec![step(10), step(11)])
+                .await
+                .unwrap()
+        }));
+    }
+    let mut fresh = 0;
+    for t in tasks {
+        let r = t.await.unwrap();
+        fresh += usize::from(!r.replayed);
+        assert_eq!(seqs(&r), [2, 3]);
+    }
+    assert_eq!(fresh, 1, "one of the racing retries stored the events");
+    assert_eq!(store.read("k2", 0, 100, usize::MAX).await.unwrap().len(), 3);
+
+    // A terminal batch under a key replays after the stream ended; a new key is refused.
+    let end = store.append_once("k2", "end", vec![done()]).await.unwrap();
+    assert_eq!(seqs(&end), [4]);
+    let end_again = store.append_once("k2", "end", vec![done()]).await.unwrap();
+    assert!(end_again.replayed);
+    assert_eq!(seqs(&end_again), [4]);
+    assert!(end_again.events[0].terminal);
+    assert!(matches!(
+        store.append_once("k2", "late", vec![step(12)]).await,
+        Err(StoreError::Finished)
+    ));
+    // A refused append stores no key: the stream had ended, and still has.
+    assert!(matches!(
+        store.append_once("k2", "late", vec![step(12)]).await,
+        Err(StoreError::Finished)
+    ));
+    assert!(matches!(
+        store.append_once("nope", "key-a", vec![step(1)]).await,
+        Err(StoreError::NotFound)
+    ));
+    // Nothing may follow a terminal event, with a key as without.
+    assert!(matches!(
+        store.append_once("k1", "bad", vec![done(), step(1)]).await,
+        Err(StoreError::Finished)
+    ));
+    // Expiry takes a stream's keys with its events.
+    assert_eq!(store.expire(now_ms() + 1000).await.unwrap(), 1);
+    assert!(matches!(
+        store.append_once("k2", "end", vec![done()]).await,
+        Err(StoreError::Expired)
+    ));
 }

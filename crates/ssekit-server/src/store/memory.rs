@@ -6,11 +6,39 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use ssekit_events::{Event, StreamStatus};
 
-use super::{now_ms, Batch, Hub, Live, Store, StoreError, StoredEvent, StreamMeta, TOMBSTONE_MS};
+use super::{
+    now_ms, AppendOnce, Batch, Hub, Live, Store, StoreError, StoredEvent, StreamMeta, TOMBSTONE_MS,
+};
 
 struct Log {
     meta: StreamMeta,
     events: Vec<Arc<StoredEvent>>,
+    /// Idempotency keys: the position of the first event each stored, and how many.
+    keys: HashMap<String, (u64, usize)>,
+}
+
+impl Log {
+    /// Appends a checked batch and hands it to subscribers (under the store's lock, so
+    /// concurrent appends reach them in position order).
+    fn append(
+        &mut self,
+        id: &str,
+        batch: &Batch,
+        hub: &Hub,
+    ) -> Result<Vec<Arc<StoredEvent>>, StoreError> {
+        if self.meta.finished() {
+            return Err(StoreError::Finished);
+        }
+        let stored = batch.encode(id, self.meta.last_seq);
+        self.events.extend(stored.iter().cloned());
+        self.meta.last_seq += stored.len() as u64;
+        if let Some(status) = batch.status {
+            self.meta.status = status;
+            self.meta.finished_at = Some(now_ms());
+        }
+        hub.publish(id, &stored);
+        Ok(stored)
+    }
 }
 
 /// Streams held in memory.
@@ -54,6 +82,7 @@ impl Store for MemoryStore {
             Log {
                 meta,
                 events: Vec::new(),
+                keys: HashMap::new(),
             },
         );
         Ok(())
@@ -74,20 +103,35 @@ impl Store for MemoryStore {
         events: Vec<Event>,
     ) -> Result<Vec<Arc<StoredEvent>>, StoreError> {
         let batch = Batch::new(&events)?;
+        self.with_log(id, |log| log.append(id, &batch, &self.hub))
+    }
+
+    async fn append_once(
+        &self,
+        id: &str,
+        key: &str,
+        events: Vec<Event>,
+    ) -> Result<AppendOnce, StoreError> {
+        let batch = Batch::new(&events)?;
         self.with_log(id, |log| {
-            if log.meta.finished() {
-                return Err(StoreError::Finished);
+            if let Some(&(first, n)) = log.keys.get(key) {
+                let start = (first - 1) as usize;
+                let stored = log.events.get(start..start + n).unwrap_or_default();
+                if !batch.is_stored_as(stored) {
+                    return Err(StoreError::KeyReused);
+                }
+                return Ok(AppendOnce {
+                    events: stored.to_vec(),
+                    replayed: true,
+                });
             }
-            let stored = batch.encode(id, log.meta.last_seq);
-            log.events.extend(stored.iter().cloned());
-            log.meta.last_seq += stored.len() as u64;
-            if let Some(status) = batch.status {
-                log.meta.status = status;
-                log.meta.finished_at = Some(now_ms());
-            }
-            // Published under the lock, so concurrent appends reach subscribers in position order.
-            self.hub.publish(id, &stored);
-            Ok(stored)
+            let stored = log.append(id, &batch, &self.hub)?;
+            let first = stored.first().map_or(log.meta.last_seq + 1, |e| e.seq);
+            log.keys.insert(key.to_owned(), (first, stored.len()));
+            Ok(AppendOnce {
+                events: stored,
+                replayed: false,
+            })
         })
     }
 
@@ -134,6 +178,7 @@ impl Store for MemoryStore {
             if !log.meta.expired && log.meta.finished_at.is_some_and(|t| t < before) {
                 log.meta.expired = true;
                 log.events = Vec::new();
+                log.keys = HashMap::new();
                 n += 1;
             }
         }

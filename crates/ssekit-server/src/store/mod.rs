@@ -314,6 +314,22 @@ impl Batch {
         })
     }
 
+    /// Whether `stored` are this batch's events (names and payloads, in order): a retry with an
+    /// idempotency key must carry the events its first use stored.
+    fn is_stored_as(&self, stored: &[Arc<StoredEvent>]) -> bool {
+        self.matches(stored.iter().map(|e| (e.kind.as_str(), &e.data[..])))
+    }
+
+    /// Whether `stored` (each event's name and payload JSON) are this batch's events, in order.
+    fn matches<'a>(&self, stored: impl ExactSizeIterator<Item = (&'a str, &'a [u8])>) -> bool {
+        stored.len() == self.events.len()
+            && stored
+                .zip(&self.events)
+                .all(|((name, data), (kind, json, _))| {
+                    name == kind.as_str() && data == json.as_bytes()
+                })
+    }
+
     /// The events as stored in `stream` after position `last_seq`.
     fn encode(&self, stream: &str, last_seq: u64) -> Vec<Arc<StoredEvent>> {
         (last_seq + 1..)
@@ -339,5 +355,7 @@ pub fn now_ms() -> u64 {
         .unwrap_or(0)
 }
 
+#[cfg(test)]
+pub(crate) mod faulty;
 #[cfg(test)]
 mod tests;

@@ -16,7 +16,8 @@ use ssekit_events::{Event, EventKind, StreamStatus};
 use tokio::sync::oneshot;
 
 use super::{
-    now_ms, Batch, Hub, Live, Store, StoreError, StoredEvent, StreamKind, StreamMeta, TOMBSTONE_MS,
+    now_ms, AppendOnce, Batch, Hub, Live, Store, StoreError, StoredEvent, StreamKind, StreamMeta,
+    TOMBSTONE_MS,
 };
 
 /// Most requests committed in one transaction.
@@ -52,6 +53,13 @@ CREATE TABLE IF NOT EXISTS events (
     terminal INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (stream, seq)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS idempotency_keys (
+    stream    TEXT NOT NULL,
+    key       TEXT NOT NULL,
+    first_seq INTEGER NOT NULL,
+    count     INTEGER NOT NULL,
+    PRIMARY KEY (stream, key)
+) WITHOUT ROWID;
 ";
 
 type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
@@ -59,6 +67,8 @@ type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
 enum Op {
     Create(StreamMeta, Reply<()>),
     Append(String, Batch, Reply<Vec<Arc<StoredEvent>>>),
+    /// An append under an idempotency key: stream, key, events.
+    AppendOnce(String, String, Batch, Reply<AppendOnce>),
     Expire(u64, Reply<usize>),
 }
 
@@ -287,6 +297,17 @@ impl Store for SqliteStore {
         self.request(|r| Op::Append(id, batch, r)).await
     }
 
+    async fn append_once(
+        &self,
+        id: &str,
+        key: &str,
+        events: Vec<Event>,
+    ) -> Result<AppendOnce, StoreError> {
+        let batch = Batch::new(&events)?;
+        let (id, key) = (id.to_owned(), key.to_owned());
+        self.request(|r| Op::AppendOnce(id, key, batch, r)).await
+    }
+
     async fn read(
         &self,
         id: &str,
@@ -377,6 +398,7 @@ struct Writer {
 enum Outcome {
     Created(Result<(), StoreError>),
     Appended(Result<Vec<Arc<StoredEvent>>, StoreError>),
+    AppendedOnce(Result<AppendOnce, StoreError>),
     Expired(Result<usize, StoreError>),
 }
 
@@ -389,6 +411,7 @@ fn fail(op: Op, e: &rusqlite::Error) {
     match op {
         Op::Create(_, r) => drop(r.send(Err(e()))),
         Op::Append(_, _, r) => drop(r.send(Err(e()))),
+        Op::AppendOnce(_, _, _, r) => drop(r.send(Err(e()))),
         Op::Expire(_, r) => drop(r.send(Err(e()))),
     }
 }
@@ -452,6 +475,17 @@ impl Writer {
                     }
                     drop(r.send(res));
                 }
+                (Op::AppendOnce(id, _, _, r), Outcome::AppendedOnce(res)) => {
+                    // A replay appended nothing: subscribers had its events already.
+                    if let Ok(AppendOnce {
+                        events,
+                        replayed: false,
+                    }) = &res
+                    {
+                        self.hub.publish(&id, events);
+                    }
+                    drop(r.send(res));
+                }
                 (Op::Expire(_, r), Outcome::Expired(res)) => drop(r.send(res)),
                 _ => unreachable!("outcomes follow their requests"),
             }
@@ -467,6 +501,9 @@ impl Writer {
                 Ok(match op {
                     Op::Create(meta, _) => Outcome::Created(self.create(meta)?),
                     Op::Append(id, batch, _) => Outcome::Appended(self.append(id, batch)?),
+                    Op::AppendOnce(id, key, batch, _) => {
+                        Outcome::AppendedOnce(self.append_once(id, key, batch)?)
+                    }
                     Op::Expire(before, _) => Outcome::Expired(self.expire(*before)?),
                 })
             })
@@ -552,6 +589,98 @@ impl Writer {
         Ok(Ok(batch.encode(id, last_seq)))
     }
 
+    /// An append under `key`, in the group's transaction: the key's lookup sees every key
+    /// written before it, committed or earlier in this group, so racing retries store once.
+    fn append_once(
+        &mut self,
+        id: &str,
+        key: &str,
+        batch: &Batch,
+    ) -> Result<Result<AppendOnce, StoreError>, Torn> {
+        let (last_seq, finished) = match self.position(id) {
+            Ok(p) => p,
+            Err(e) => return Ok(Err(e)),
+        };
+        let known: Option<(i64, i64)> = self
+            .conn
+            .prepare_cached(
+                "SELECT first_seq, count FROM idempotency_keys WHERE stream = ?1 AND key = ?2",
+            )
+            .and_then(|mut s| {
+                s.query_row(params![id, key], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .optional()
+            })
+            .map_err(Torn)?;
+        if let Some((first, count)) = known {
+            return self
+                .replay(id, first as u64, count as u64, batch)
+                .map_err(Torn);
+        }
+        if finished {
+            return Ok(Err(StoreError::Finished));
+        }
+        self.write_events(id, last_seq, batch).map_err(Torn)?;
+        self.conn
+            .prepare_cached(
+                "INSERT INTO idempotency_keys (stream, key, first_seq, count) VALUES (?1, ?2, ?3, ?4)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    id,
+                    key,
+                    (last_seq + 1) as i64,
+                    batch.events.len() as i64
+                ])
+            })
+            .map_err(Torn)?;
+        Ok(Ok(AppendOnce {
+            events: batch.encode(id, last_seq),
+            replayed: false,
+        }))
+    }
+
+    /// The events a key stored (`count` from `first`), if they are `batch`'s.
+    fn replay(
+        &mut self,
+        id: &str,
+        first: u64,
+        count: u64,
+        batch: &Batch,
+    ) -> rusqlite::Result<Result<AppendOnce, StoreError>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT seq, name, data, terminal FROM events WHERE stream = ?1 AND seq >= ?2 AND seq < ?3 ORDER BY seq",
+        )?;
+        let rows = stmt
+            .query_map(params![id, first as i64, (first + count) as i64], |r| {
+                Ok((
+                    r.get::<_, i64>(0)? as u64,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, i64>(3)? != 0,
+                ))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        if !batch.matches(
+            rows.iter()
+                .map(|(_, name, data, _)| (name.as_str(), data.as_bytes())),
+        ) {
+            return Ok(Err(StoreError::KeyReused));
+        }
+        let mut events = Vec::with_capacity(rows.len());
+        for (seq, name, data, terminal) in rows {
+            let Ok(kind) = EventKind::parse(&name) else {
+                return Ok(Err(StoreError::Corrupt(format!("event name {name:?}"))));
+            };
+            events.push(Arc::new(StoredEvent::encode(
+                id, seq, kind, &data, terminal,
+            )));
+        }
+        Ok(Ok(AppendOnce {
+            events,
+            replayed: true,
+        }))
+    }
+
     fn write_events(&mut self, id: &str, last_seq: u64, batch: &Batch) -> rusqlite::Result<()> {
         {
             let mut insert = self.conn.prepare_cached(
@@ -599,6 +728,10 @@ impl Writer {
         for id in &ids {
             self.conn
                 .execute("DELETE FROM events WHERE stream = ?1", [id])?;
+            self.conn
+                .execute("DELETE FROM idempotency_keys WHERE stream = ?1", [id])?;
+            // An ended stream's cached position would answer `Finished`, not `Expired`.
+            self.seqs.remove(id);
             self.conn
                 .execute("UPDATE streams SET expired = 1 WHERE id = ?1", [id])?;
         }

@@ -28,25 +28,54 @@ suite!(
     subscribers_get_live_events_in_order,
     expiry_removes_finished_streams_only,
     concurrent_appends_keep_positions_unique,
-    application_events_are_stored_numbered_and_never_terminal
+    application_events_are_stored_numbered_and_never_terminal,
+    append_once_stores_once
 );
+
+/// A SQLite store that `before` wrote to, closed and opened again (with the folder that holds
+/// it, to keep).
+async fn reopened<F: std::future::Future<Output = ()>>(
+    before: impl FnOnce(SqliteStore) -> F,
+) -> (tempfile::TempDir, SqliteStore) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.db");
+    before(SqliteStore::open(&path, 64).unwrap()).await;
+    let store = SqliteStore::open(&path, 64).unwrap();
+    (dir, store)
+}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn sqlite_survives_reopening() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("s.db");
-    {
-        let store = SqliteStore::open(&path, 64).unwrap();
+    let (_dir, store) = reopened(|store| async move {
         store.create(meta("d")).await.unwrap();
         store.append("d", vec![step(1), progress(1)]).await.unwrap();
-    }
-    let store = SqliteStore::open(&path, 64).unwrap();
+    })
+    .await;
     let events = store.read("d", 0, 10, usize::MAX).await.unwrap();
     assert_eq!(events.len(), 2);
     assert_eq!(events[1].event().unwrap(), progress(1));
     assert_eq!(store.running().await.unwrap().len(), 1);
     // Positions continue where they were.
     assert_eq!(store.append("d", vec![step(3)]).await.unwrap()[0].seq, 3);
+}
+
+/// Idempotency keys are on disk with the events they stored: a retry after a restart replays.
+#[tokio::test(flavor = "multi_thread")]
+async fn sqlite_keeps_idempotency_keys_across_reopening() {
+    let (_dir, store) = reopened(|store| async move {
+        store.create(meta("d")).await.unwrap();
+        let first = store.append_once("d", "k", vec![step(1)]).await.unwrap();
+        assert!(!first.replayed);
+    })
+    .await;
+    let again = store.append_once("d", "k", vec![step(1)]).await.unwrap();
+    assert!(again.replayed);
+    assert_eq!(again.events[0].seq, 1);
+    assert!(matches!(
+        store.append_once("d", "k", vec![step(2)]).await,
+        Err(StoreError::KeyReused)
+    ));
+    assert_eq!(store.meta("d").await.unwrap().last_seq, 1);
 }
 
 /// A write that fails halfway through one request (here a trigger refuses the second event of

@@ -17,6 +17,8 @@ pub(super) struct StreamKeys {
     pub tomb: String,
     /// The pub/sub channel of wake-ups (`<first>:<last>` of each append).
     pub live: String,
+    /// `<prefix>:{<id>}:`, for the keys of single calls.
+    base: String,
 }
 
 impl StreamKeys {
@@ -28,7 +30,14 @@ impl StreamKeys {
             idem: key("idem"),
             tomb: key("gone"),
             live: key("live"),
+            base: key(""),
         }
+    }
+
+    /// String, kept for a short while: the first position of the append made by call `call`
+    /// (a random id), so the same call sent again is answered, not applied twice.
+    pub fn call(&self, call: u64) -> String {
+        format!("{}call:{call:016x}", self.base)
     }
 
     /// The four keys every stream script takes, in its order.
@@ -75,6 +84,7 @@ mod tests {
         assert_eq!(k.meta, "ssekit:{abc}:meta");
         assert_eq!(k.live, "ssekit:{abc}:live");
         assert!(k.all().iter().all(|key| key.contains("{abc}")));
+        assert_eq!(k.call(0xab), "ssekit:{abc}:call:00000000000000ab");
         assert_eq!(stream_of_channel("ssekit", &k.live), Some("abc"));
         assert_eq!(Indexes::new("ssekit").leases, "ssekit:{leases}");
     }

@@ -85,12 +85,14 @@ pub(super) async fn renew_loop(inner: Weak<Inner>, lease: Duration) {
         };
         let owned: HashMap<String, std::sync::Arc<Owned>> =
             inner.owned.lock().expect("owned lock").clone();
-        let renewals = owned
-            .into_iter()
-            .filter(|(_, o)| !o.lost())
-            .map(|(id, o)| {
+        let renewals = owned.into_iter().map(|(id, o)| {
                 let inner = &inner;
                 async move {
+                    if o.lost() {
+                        // Kept (its appends refused here) until the generation has ended.
+                        forget_if_ended(inner, &id, &o).await;
+                        return;
+                    }
                     let started = Instant::now();
                     match renew(inner, &id, &o.token).await {
                         Ok(Some(deadline)) => {
@@ -107,6 +109,7 @@ pub(super) async fn renew_loop(inner: Weak<Inner>, lease: Duration) {
                         Ok(None) => {
                             tracing::warn!(stream = %id, "lost the lease of a generation; its appends are refused");
                             o.state.lock().expect("lease lock").lost = true;
+                            forget_if_ended(inner, &id, &o).await;
                         }
                         Err(e) => {
                             tracing::warn!(stream = %id, error = %e, "renewing a lease failed; retrying");
@@ -132,4 +135,19 @@ async fn renew(inner: &Inner, id: &str, token: &str) -> redis::RedisResult<Optio
         .invoke_async(&mut conn)
         .await?;
     Ok((deadline > 0).then_some(deadline))
+}
+
+/// Drops a lost generation from the owned ones once it has ended (or is gone): until then it is
+/// kept, so this instance's appends to it stay refused instead of becoming unconditional ones.
+async fn forget_if_ended(inner: &Inner, id: &str, o: &std::sync::Arc<Owned>) {
+    let keys = StreamKeys::new(&inner.prefix, id);
+    let mut conn = inner.conn.clone();
+    let status: redis::RedisResult<Option<String>> = redis::cmd("HGET")
+        .arg(&keys.meta)
+        .arg("status")
+        .query_async(&mut conn)
+        .await;
+    if matches!(&status, Ok(s) if s.as_deref() != Some("running")) {
+        inner.forget_owned(id, o);
+    }
 }

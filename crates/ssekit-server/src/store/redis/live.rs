@@ -5,16 +5,19 @@
 //! [`Hub`]: it keeps the last position it handed the hub and reads whatever lies beyond it with
 //! `XRANGE` — when a wake-up names a later position, after the pub/sub connection dropped or
 //! (re)subscribed, and every [`POLL`] regardless. Lost notifications (disconnects, output-buffer
-//! limits, failovers) therefore cost latency, never events. It subscribes first and reads
-//! second, so nothing falls between the two; events reach the hub in order, each once (one
-//! follower per stream, its position only grows). It stops once the hub has no subscriber left
-//! for the stream.
+//! limits, failovers) therefore cost latency, never events. A small append (names and payloads
+//! up to 8 KiB) travels whole in its notification: the follower hands it on without reading
+//! when it starts right after the follower's position, and reads otherwise. It subscribes
+//! first and reads second, so nothing falls between the two; events reach the hub in order,
+//! each once (one follower per stream, its position only grows). It stops once the hub has no
+//! subscriber left for the stream.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use redis::{PushInfo, PushKind, Value};
+use ssekit_events::EventKind;
 use tokio::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
 
 use super::conn::{Conn, PubSub, Target};
@@ -30,8 +33,9 @@ const PAGE: usize = 512;
 const KNOWN_MAX: usize = 100_000;
 
 enum Wake {
-    /// A notification: an append ended at this position.
-    Upto(u64),
+    /// A notification: an append ended at this position; its events, when small enough to
+    /// travel with it.
+    Upto(u64, Option<Vec<Arc<StoredEvent>>>),
     /// The subscription may have missed notifications: read.
     Resync,
 }
@@ -140,12 +144,12 @@ async fn dispatch(fanout: Weak<Fanout>, mut pushes: UnboundedReceiver<PushInfo>)
             .and_then(|c| stream_of_channel(&fanout.prefix, c));
         match (push.kind, id) {
             (PushKind::Message | PushKind::SMessage, Some(id)) => {
-                let upto = push
+                let wake = push
                     .data
                     .get(1)
                     .and_then(text)
-                    .and_then(|range| range.rsplit(':').next()?.parse().ok());
-                fanout.wake(id, upto.map_or(Wake::Resync, Wake::Upto));
+                    .and_then(|m| parse_wake(id, &m));
+                fanout.wake(id, wake.unwrap_or(Wake::Resync));
             }
             // Subscribed (again, after a reconnect): what was published meanwhile was lost.
             (PushKind::Subscribe | PushKind::SSubscribe, Some(id)) => fanout.wake(id, Wake::Resync),
@@ -186,6 +190,33 @@ fn text(v: &Value) -> Option<String> {
     }
 }
 
+/// A notification `<first>:<last>[:<1 if it ends the stream>:<JSON [name, payload, …]>]`.
+fn parse_wake(id: &str, message: &str) -> Option<Wake> {
+    let mut parts = message.splitn(4, ':');
+    let first: u64 = parts.next()?.parse().ok()?;
+    let last: u64 = parts.next()?.parse().ok()?;
+    let events = (|| {
+        let ends = parts.next()? == "1";
+        let flat: Vec<String> = serde_json::from_str(parts.next()?).ok()?;
+        let n = flat.len() / 2;
+        if first == 0 || last + 1 < first || (last + 1 - first) as usize != n || n == 0 {
+            return None;
+        }
+        flat.chunks_exact(2)
+            .enumerate()
+            .map(|(i, pair)| {
+                let kind = EventKind::parse(&pair[0]).ok()?;
+                let terminal = ends && i + 1 == n;
+                let seq = first + i as u64;
+                Some(Arc::new(StoredEvent::encode(
+                    id, seq, kind, &pair[1], terminal,
+                )))
+            })
+            .collect::<Option<Vec<_>>>()
+    })();
+    Some(Wake::Upto(last, events))
+}
+
 /// The follower of one stream.
 async fn follow(
     fanout: Arc<Fanout>,
@@ -222,7 +253,17 @@ async fn follow(
             tokio::select! {
                 wake = wakes.recv() => match wake {
                     None => break,
-                    Some(Wake::Upto(upto)) if pos.is_some_and(|p| upto <= p) => {
+                    Some(Wake::Upto(upto, _)) if pos.is_some_and(|p| upto <= p) => {
+                        if fanout.stop(&id) { return finish(pubsub, &keys, subscribed).await; }
+                        continue;
+                    }
+                    // The append right after our position, carried whole: no need to read it.
+                    Some(Wake::Upto(upto, Some(events)))
+                        if !ended && pos.is_some_and(|p| events[0].seq == p + 1) =>
+                    {
+                        ended = events.last().is_some_and(|e| e.terminal);
+                        fanout.hub.publish(&id, &events);
+                        pos = Some(upto);
                         if fanout.stop(&id) { return finish(pubsub, &keys, subscribed).await; }
                         continue;
                     }
@@ -312,5 +353,36 @@ async fn catch_up(
             }
             return Ok((pos, false));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn carried(wake: Option<Wake>) -> (u64, Option<Vec<(u64, bool)>>) {
+        match wake {
+            Some(Wake::Upto(upto, events)) => (
+                upto,
+                events.map(|e| e.iter().map(|e| (e.seq, e.terminal)).collect()),
+            ),
+            _ => panic!("not a notification"),
+        }
+    }
+
+    #[test]
+    fn a_notification_carries_a_small_append() {
+        let both = r#"3:4:1:["reasoning-step","{\"step\":1}","generation-complete","{}"]"#;
+        assert_eq!(
+            carried(parse_wake("s", both)),
+            (4, Some(vec![(3, false), (4, true)]))
+        );
+        // Without events, or with the wrong number of them: only a wake-up.
+        assert_eq!(carried(parse_wake("s", "3:4")), (4, None));
+        assert_eq!(
+            carried(parse_wake("s", r#"3:4:0:["reasoning-step","{}"]"#)),
+            (4, None)
+        );
+        assert!(parse_wake("s", "x").is_none());
     }
 }

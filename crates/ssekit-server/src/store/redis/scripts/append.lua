@@ -1,6 +1,8 @@
 -- Appends one batch to a stream, or refuses it whole.
 --
--- KEYS: meta (hash), events (Stream), idem (hash), tombstone.
+-- KEYS: meta (hash), events (Stream), idem (hash), tombstone; 5 (optional) this call's key: a
+--       unique call id of an unconditional append on Cluster, whose client may send a call again
+--       after a reconnect although Redis ran it already.
 -- ARGV: 1 mode: 'any' (unconditional), 'owner' (the caller must hold the lease), 'sweep' (only
 --         if the lease has run out: the sweeper's terminal);
 --       2 owner id, 3 fencing token, 4 batch number (owner appends; '0' otherwise);
@@ -8,7 +10,8 @@
 --       6 the status the batch ends the stream with ('' if its last event is not terminal);
 --       7 retention ms, 8 tombstone ms (how long an expired id answers 'expired');
 --       9 live channel, 10 '1' for SPUBLISH (Cluster), '0' for PUBLISH;
---       11.. the events: name, payload, name, payload …
+--       11 how long this call's key is kept (ms);
+--       12.. the events: name, payload, name, payload …
 -- Answers {code, first seq, count, finished_at}; code: 'ok', 'replay', 'notfound', 'expired',
 -- 'finished', 'notowner', 'keyreused', 'alive' (sweep: the lease holds), 'stale'.
 --
@@ -17,17 +20,28 @@
 -- end, OOM is refused before it starts): nothing is ever half-written.
 local meta, events, idem, tomb = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local mode = ARGV[1]
-local n = (#ARGV - 10) / 2
+local call = KEYS[5]
+local n = (#ARGV - 11) / 2
 
 if redis.call('EXISTS', meta) == 0 then
   if redis.call('EXISTS', tomb) == 1 then return {'expired', 0, 0, 0} end
   return {'notfound', 0, 0, 0}
 end
 local m = redis.call('HMGET', meta, 'status', 'last_seq', 'owner', 'token', 'deadline', 'obatch',
-  'ofirst', 'on')
+  'ofirst', 'on', 'finished_at')
 local status, last = m[1], tonumber(m[2])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+
+-- This very call, run already (its answer was lost with a connection): answered as it was.
+if call then
+  local first = redis.call('GET', call)
+  if first then
+    local finished_at = 0
+    if ARGV[6] ~= '' then finished_at = tonumber(m[9] or '0') end
+    return {'ok', tonumber(first), n, finished_at}
+  end
+end
 
 -- A retried idempotency key: the same events answer the first append again, others are refused.
 if ARGV[5] ~= '' then
@@ -44,7 +58,7 @@ if ARGV[5] ~= '' then
       for j = 1, #f, 2 do
         if f[j] == 'k' then name = f[j + 1] elseif f[j] == 'd' then data = f[j + 1] end
       end
-      if name ~= ARGV[9 + 2 * i] or data ~= ARGV[10 + 2 * i] then
+      if name ~= ARGV[10 + 2 * i] or data ~= ARGV[11 + 2 * i] then
         return {'keyreused', first, count, 0}
       end
     end
@@ -71,18 +85,19 @@ end
 for i = 1, n do
   local seq = last + i
   if i == n and ARGV[6] ~= '' then
-    redis.call('XADD', events, seq .. '-0', 'k', ARGV[9 + 2 * i], 'd', ARGV[10 + 2 * i], 'b', '1',
+    redis.call('XADD', events, seq .. '-0', 'k', ARGV[10 + 2 * i], 'd', ARGV[11 + 2 * i], 'b', '1',
       't', '1')
   elseif i == n then
-    redis.call('XADD', events, seq .. '-0', 'k', ARGV[9 + 2 * i], 'd', ARGV[10 + 2 * i], 'b', '1')
+    redis.call('XADD', events, seq .. '-0', 'k', ARGV[10 + 2 * i], 'd', ARGV[11 + 2 * i], 'b', '1')
   else
-    redis.call('XADD', events, seq .. '-0', 'k', ARGV[9 + 2 * i], 'd', ARGV[10 + 2 * i])
+    redis.call('XADD', events, seq .. '-0', 'k', ARGV[10 + 2 * i], 'd', ARGV[11 + 2 * i])
   end
 end
 redis.call('HSET', meta, 'last_seq', last + n)
 if mode == 'owner' then
   redis.call('HSET', meta, 'obatch', ARGV[4], 'ofirst', last + 1, 'on', n)
 end
+if call then redis.call('SET', call, last + 1, 'PX', ARGV[11]) end
 if ARGV[5] ~= '' then
   redis.call('HSET', idem, ARGV[5], (last + 1) .. ':' .. n)
 end
@@ -96,7 +111,18 @@ if ARGV[6] ~= '' then
   if redis.call('EXISTS', idem) == 1 then redis.call('PEXPIRE', idem, retention) end
   redis.call('SET', tomb, '1', 'PX', retention + tonumber(ARGV[8]))
 end
+-- The wake-up: '<first>:<last>', and when the batch is small, ':<1 if it ends the stream, else
+-- 0>:<JSON array: name, payload, name, payload …>' too, so followers need not read it back.
 local wake = (last + 1) .. ':' .. (last + n)
+local size = 0
+for i = 1, n do size = size + #ARGV[10 + 2 * i] + #ARGV[11 + 2 * i] end
+if size <= 8192 then
+  local flat = {}
+  for i = 1, 2 * n do flat[i] = ARGV[11 + i] end
+  local ends = '0'
+  if ARGV[6] ~= '' then ends = '1' end
+  wake = wake .. ':' .. ends .. ':' .. cjson.encode(flat)
+end
 if ARGV[10] == '1' then
   redis.call('SPUBLISH', ARGV[9], wake)
 else
