@@ -3,7 +3,7 @@
 // minute) and then their median is quoted.
 //
 //   node bench/report.mjs --check RESULTS
-//   node bench/report.mjs --write BENCHMARKS.md --machine M --versions V --runs N --commands FILE RESULTS
+//   node bench/report.mjs --write BENCHMARKS.md --machine M --versions V --runs N --lease L --commands FILE RESULTS
 import { readFileSync, writeFileSync, existsSync } from "node:fs";
 
 const args = process.argv.slice(2);
@@ -29,6 +29,7 @@ if (args.includes("--check")) {
     else if (f.skipped) continue;
     else if ((f.lost ?? 0) > 0) problems.push(`${where}: ${f.lost} events lost`);
     else if ((f.errors ?? 0) > 0) problems.push(`${where}: ${f.errors} errors`);
+    else if ((f.duplicate_terminals ?? 0) > 0) problems.push(`${where}: ${f.duplicate_terminals} duplicate terminals`);
     else if (f.received !== undefined && f.received !== f.events) problems.push(`${where}: replayed ${f.received} of ${f.events}`);
   }
   for (const p of problems) console.error(`bench smoke: ${p}`);
@@ -201,6 +202,99 @@ if (has("churn")) {
   );
 }
 
+// --- several instances on one Redis ----------------------------------------------------------
+// Systems are named SYSTEM/STORE/INSTANCES (`ssekit/redis/3`).
+const multiName = (s) => {
+  const [kind, store, n] = s.split("/");
+  const who = kind === "nchan" ? "nginx + nchan" : kind;
+  const count = kind === "nchan" ? `${n} nginx instance${n === "1" ? "" : "s"}` : `${n} instance${n === "1" ? "" : "s"}`;
+  return `${who}, ${store}, ${count}`;
+};
+/** Median over runs of a's figure divided by b's, both systems of case c in the same run. */
+const ratioOf = (c, a, b, path) => {
+  const rs = [];
+  for (const l of runsOf(c, a)) {
+    const p = runsOf(c, b).find((x) => x.run === l.run);
+    const x = get(figures(l), path);
+    const y = p && get(figures(p), path);
+    if (typeof x === "number" && typeof y === "number" && x > 0 && y > 0) rs.push(x / y);
+  }
+  return median(rs);
+};
+const systemsOf = (c) => [...new Set(lines.filter((l) => l.case === c).map((l) => l.system))];
+const lease = opt("--lease") ?? "10s";
+const leaseS = parseFloat(lease) * (lease.endsWith("ms") ? 0.001 : 1);
+
+if (has("append-redis")) {
+  section(
+    `append through HTTP on Redis — 4 publishers, ${fmt(med("append-redis", "ssekit/redis/1", "events"))} events (nchan: ${fmt(med("append-redis", "nchan/redis/2", "events"))})`,
+    "One Redis, `appendonly yes`, `appendfsync always` (every write on disk before Redis answers), a fresh one per run. The publishers are spread over the instances (publisher p through instance p mod n). ssekit: batches of 100 events per request, one Lua script per batch; nchan (Redis storage, `distributed` mode, bench/nchan-redis.conf): one message per request.",
+    ["system", "events/s", "ssekit ÷ nchan + Redis"],
+    [
+      ...systemsOf("append-redis").map((s) => [
+        multiName(s),
+        fmt(med("append-redis", s, "events_per_s")),
+        s.startsWith("nchan") ? "" : fx(ratioOf("append-redis", s, "nchan/redis/2", "events_per_s")),
+      ]),
+      ...systemsOf("append-redis-single").map((s) => [
+        `${multiName(s)}, one event per request`,
+        fmt(med("append-redis-single", s, "events_per_s")),
+        s.startsWith("nchan") ? "" : fx(ratioOf("append-redis-single", s, "nchan/redis/2", "events_per_s")),
+      ]),
+    ],
+  );
+}
+if (has("fanout-redis")) {
+  const f = figures(runsOf("fanout-redis", "ssekit/redis/3")[0]);
+  section(
+    `fanout on Redis at ${fmt((f?.offered_rate ?? 0) * (f?.subscribers ?? 0))} deliveries/s — ${fmt(f?.subscribers)} subscribers spread over the instances, ${fmt(f?.offered_rate)} events/s through the first`,
+    "Subscribers round-robin over the instances; one publisher, one event per request, through the first instance. Latency: append → receipt (the publisher's send time in the event, same clock). The single-instance sqlite row is the same load on one `ssekit serve --store sqlite:…`.",
+    ["system", "deliveries/s", "lost (median, max)", "p50 ms", "p99 ms", "max ms", "p99 ÷ ssekit sqlite (1 instance) p99"],
+    systemsOf("fanout-redis").map((s) => [
+      multiName(s),
+      fmt(med("fanout-redis", s, "deliveries_per_s")),
+      `${fmt(median(all("fanout-redis", s, "lost")))} (max ${fmt(Math.max(...all("fanout-redis", s, "lost").filter((x) => typeof x === "number")))})`,
+      fmt(med("fanout-redis", s, "latency.p50_ms"), 1),
+      fmt(med("fanout-redis", s, "latency.p99_ms"), 1),
+      fmt(med("fanout-redis", s, "latency.max_ms"), 1),
+      s === "ssekit/sqlite/1" ? "" : fx(ratioOf("fanout-redis", s, "ssekit/sqlite/1", "latency.p99_ms")),
+    ]),
+  );
+}
+if (has("generations-redis")) {
+  section(
+    "generations on Redis — concurrent demo generations spread over the instances",
+    "Generation i is started through instance i mod n and followed through instance (i + 1) mod n (a round-robin balancer's POST, then GET): with three instances every event crosses Redis pub/sub to reach its subscriber. Lateness as in the generations case.",
+    ["system", "generations", "events", "events/s", "errors", "lateness p50 ms", "p99 ms", "max ms"],
+    systemsOf("generations-redis").map((s) => [
+      multiName(s),
+      fmt(med("generations-redis", s, "generations")),
+      fmt(med("generations-redis", s, "events")),
+      fmt(med("generations-redis", s, "events_per_s")),
+      fmt(Math.max(...all("generations-redis", s, "errors"))),
+      fmt(med("generations-redis", s, "lateness.p50_ms"), 1),
+      fmt(med("generations-redis", s, "lateness.p99_ms"), 1),
+      fmt(med("generations-redis", s, "lateness.max_ms"), 1),
+    ]),
+  );
+}
+if (has("takeover")) {
+  section(
+    `takeover — \`kill -9\` of the instance that owns running generations (lease ${lease})`,
+    "Generations started through the first of three instances on one Redis, each followed through one of the other two; once every subscriber has an event, the first instance gets SIGKILL. Time from the kill to the `interrupted` terminal (written by another instance's sweep once the lease has run out) at each subscriber.",
+    ["system", "generations", "interrupted", "duplicate terminals", "errors", "p50 s", "max s"],
+    systemsOf("takeover").map((s) => [
+      multiName(s),
+      fmt(med("takeover", s, "generations")),
+      fmt(med("takeover", s, "interrupted")),
+      fmt(Math.max(...all("takeover", s, "duplicate_terminals"))),
+      fmt(Math.max(...all("takeover", s, "errors"))),
+      fmt(med("takeover", s, "takeover.p50_ms") / 1000, 2),
+      fmt(med("takeover", s, "takeover.max_ms") / 1000, 2),
+    ]),
+  );
+}
+
 // --- targets --------------------------------------------------------------------------------
 const targets = [];
 const verdict = (ok) => (ok === undefined ? "–" : ok ? "met" : "**missed**");
@@ -238,6 +332,25 @@ if (has("churn")) {
   targets.push(["churn", "RSS back within 10 % of its start", `end ${fmt(end, 1)} % vs start; ${fmt(growth, 1)} % vs after cycle 1`, verdict(Math.abs(end) <= 10)]);
 }
 
+if (has("append-redis")) {
+  const r = ratioOf("append-redis", "ssekit/redis/3", "nchan/redis/2", "events_per_s");
+  targets.push(["append on Redis", "≥ 2× nchan + Redis publishing, `appendfsync always`", `${fmt(med("append-redis", "ssekit/redis/3", "events_per_s"))} events/s over 3 instances, ${fx(r)} nchan + Redis`, verdict(r === undefined ? undefined : r >= 2)]);
+}
+if (has("fanout-redis")) {
+  const r = ratioOf("fanout-redis", "ssekit/redis/3", "ssekit/sqlite/1", "latency.p99_ms");
+  const lost = Math.max(...all("fanout-redis", "ssekit/redis/3", "lost"));
+  targets.push(["fanout on Redis", "p99 ≤ 1.5× one sqlite instance's at the same deliveries/s", `p99 ${fmt(med("fanout-redis", "ssekit/redis/3", "latency.p99_ms"), 1)} ms vs ${fmt(med("fanout-redis", "ssekit/sqlite/1", "latency.p99_ms"), 1)} ms (${fx(r)}); ${fmt(lost)} lost`, verdict(r === undefined ? undefined : r <= 1.5 && lost === 0)]);
+}
+if (has("generations-redis")) {
+  const errors = Math.max(...all("generations-redis", "ssekit/redis/3", "errors"));
+  targets.push(["generations on Redis", "2,000 over 3 instances; 0 errors; lateness p99 reported", `${fmt(med("generations-redis", "ssekit/redis/3", "generations"))}; ${fmt(errors)} errors; p99 ${fmt(med("generations-redis", "ssekit/redis/3", "lateness.p99_ms"), 1)} ms`, verdict(errors === 0)]);
+}
+if (has("takeover")) {
+  const max = Math.max(...all("takeover", "ssekit/redis/3", "takeover.max_ms")) / 1000;
+  const bad = Math.max(...all("takeover", "ssekit/redis/3", "errors")) + Math.max(...all("takeover", "ssekit/redis/3", "duplicate_terminals"));
+  targets.push(["takeover", `\`interrupted\` ≤ lease + 1 s after \`kill -9\` of the owner (lease ${lease})`, `max ${fmt(max, 2)} s over every subscriber of every run; ${fmt(bad)} missing or duplicate`, verdict(Number.isFinite(max) ? max <= leaseS + 1 && bad === 0 : undefined)]);
+}
+
 const commands = opt("--commands") ? readFileSync(opt("--commands"), "utf8").trim() : "";
 const generated = [
   "<!-- generated by bench/run: everything below this line is rewritten on each run -->",
@@ -248,7 +361,7 @@ const generated = [
   "",
   `- Machine: ${opt("--machine")}`,
   `- Versions: ${opt("--versions")}`,
-  "- Every system runs on 127.0.0.1 with the load generator (`ssekit-bench`) on the same machine, each case on a freshly started server: ssekit `serve --store sqlite:…` (the appends' memory row: `--store memory`), nginx + nchan with `bench/nchan.conf` (2 workers), Node with `bench/node-peer.mjs`.",
+  "- Every system runs on 127.0.0.1 with the load generator (`ssekit-bench`) on the same machine, each case on a freshly started server: ssekit `serve --store sqlite:…` (the appends' memory row: `--store memory`; the redis cases: `--store redis://…` on one fresh `redis-server --appendonly yes --appendfsync always --save ''`, several instances on it), nginx + nchan with `bench/nchan.conf` (2 workers), Node with `bench/node-peer.mjs`.",
   "",
   "### Targets",
   "",

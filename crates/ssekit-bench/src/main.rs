@@ -31,6 +31,11 @@ pub enum Scenario {
     Churn,
     /// Appends straight into a store, in process (ssekit's stores only).
     StoreAppend,
+    /// Several instances on one shared store: N generations started on the first instance
+    /// (`--url A,B,…`), each followed on another; the first instance (`--pid`, first) is killed
+    /// with SIGKILL and the time until each subscriber receives the `interrupted` terminal is
+    /// measured (ssekit on a shared store only).
+    Takeover,
 }
 
 /// Which kind of server is at `--url`.
@@ -54,12 +59,19 @@ pub struct BenchArgs {
     /// The kind of server under test.
     #[arg(long, value_enum, default_value = "ssekit")]
     pub system: System,
-    /// The server's base URL.
-    #[arg(long, default_value = "http://127.0.0.1:8080")]
-    pub url: String,
+    /// The server's base URL; several instances of one system sharing a store:
+    /// comma-separated. Subscribers are spread over them round-robin; streams are created
+    /// (and generations started, for `generations`) as described per scenario.
+    #[arg(long, value_delimiter = ',', default_value = "http://127.0.0.1:8080")]
+    pub url: Vec<String>,
     /// The server's process ids (comma-separated: nginx's workers), to read RSS from /proc.
+    /// For `takeover`: the first is the process serving the first URL, the one killed.
     #[arg(long, value_delimiter = ',')]
     pub pid: Vec<u32>,
+    /// With several URLs: publisher `p` publishes through URL `p mod n` (default: all through
+    /// the first).
+    #[arg(long)]
+    pub spread: bool,
     /// Subscribers (idle, fanout, churn) or generations.
     #[arg(long, short = 'n', default_value_t = 1000)]
     pub connections: usize,

@@ -20,15 +20,20 @@ type Error = Box<dyn std::error::Error + Send + Sync>;
 const DRAIN: Duration = Duration::from_secs(30);
 
 pub async fn run(args: &BenchArgs) -> Result<Value, Box<dyn std::error::Error>> {
-    let target = Target::new(args.system, &args.url);
+    let targets: Vec<Target> = args
+        .url
+        .iter()
+        .map(|u| Target::new(args.system, u))
+        .collect();
     let figures = match args.scenario {
-        Scenario::Idle => idle(args, &target).await,
-        Scenario::Fanout => fanout(args, &target).await,
-        Scenario::Generations => generations(args, &target).await,
-        Scenario::Replay => replay(args, &target).await,
-        Scenario::Append => append(args, &target).await,
-        Scenario::Churn => churn(args, &target).await,
+        Scenario::Idle => idle(args, &targets[0]).await,
+        Scenario::Fanout => fanout(args, &targets).await,
+        Scenario::Generations => generations(args, &targets).await,
+        Scenario::Replay => replay(args, &targets[0]).await,
+        Scenario::Append => append(args, &targets).await,
+        Scenario::Churn => churn(args, &targets[0]).await,
         Scenario::StoreAppend => store_append(args).await,
+        Scenario::Takeover => takeover(args, &targets).await,
     }
     .map_err(|e| e.to_string())?;
     Ok(
@@ -36,9 +41,20 @@ pub async fn run(args: &BenchArgs) -> Result<Value, Box<dyn std::error::Error>> 
     )
 }
 
+/// The first instance's address.
 fn server_addr(args: &BenchArgs) -> Result<SocketAddr, Error> {
-    let hostport = args.url.trim_start_matches("http://").trim_end_matches('/');
-    Ok(hostport.parse()?)
+    Ok(server_addrs(args)?[0])
+}
+
+/// Every instance's address, in the order of `--url`.
+fn server_addrs(args: &BenchArgs) -> Result<Vec<SocketAddr>, Error> {
+    args.url
+        .iter()
+        .map(|u| {
+            let hostport = u.trim_start_matches("http://").trim_end_matches('/');
+            Ok(hostport.parse()?)
+        })
+        .collect()
 }
 
 /// The server's resident memory, KiB: the sum over its processes.
@@ -56,13 +72,14 @@ fn rss_kib(pids: &[u32]) -> Option<u64> {
     pids.iter().map(one).sum()
 }
 
-/// Opens `n` subscriptions to `path`, spread over the source addresses, 200 at a time.
+/// Opens `n` subscriptions to `path`, spread over the source addresses and the instances
+/// (round-robin), 200 at a time.
 async fn open_many(
     args: &BenchArgs,
     path: &str,
     n: usize,
 ) -> Result<Vec<(TcpStream, Vec<u8>)>, Error> {
-    let addr = server_addr(args)?;
+    let addrs = server_addrs(args)?;
     let mut conns = Vec::with_capacity(n);
     let mut i = 0;
     while i < n {
@@ -70,6 +87,7 @@ async fn open_many(
             .map(|k| {
                 let path = path.to_owned();
                 let source = 1 + (k % args.sources.max(1) as usize) as u8;
+                let addr = addrs[k % addrs.len()];
                 tokio::spawn(async move { subscribe(addr, source, &path).await })
             })
             .collect();
@@ -81,8 +99,10 @@ async fn open_many(
     Ok(conns)
 }
 
+/// `total` events from `--publishers` concurrent publishers, through the first target, or
+/// publisher `p` through target `p mod n` with `--spread`.
 async fn publish_all(
-    target: &Target,
+    targets: &[Target],
     stream: &Stream,
     args: &BenchArgs,
     total: u64,
@@ -91,6 +111,11 @@ async fn publish_all(
     let mut tasks = Vec::new();
     for p in 0..publishers {
         let share = total / publishers + u64::from(p < total % publishers);
+        let target = if args.spread {
+            &targets[p as usize % targets.len()]
+        } else {
+            &targets[0]
+        };
         let (target, stream, batch, pad) = (
             target.clone(),
             stream.clone(),
@@ -185,7 +210,8 @@ async fn read_until(
     }
 }
 
-async fn fanout(args: &BenchArgs, target: &Target) -> Result<Value, Error> {
+async fn fanout(args: &BenchArgs, targets: &[Target]) -> Result<Value, Error> {
+    let target = &targets[0];
     let stream = target.create_stream().await?;
     let conns = open_many(args, &stream.events_path, args.connections).await?;
     let hist = Arc::new(Mutex::new(Histogram::<u64>::new_with_bounds(
@@ -214,7 +240,7 @@ async fn fanout(args: &BenchArgs, target: &Target) -> Result<Value, Error> {
     tokio::time::sleep(Duration::from_millis(300)).await;
     let started = now_nanos();
     if args.rate == 0 {
-        publish_all(target, &stream, args, k).await?;
+        publish_all(targets, &stream, args, k).await?;
     } else {
         // Paced: every 10 ms, what the rate allows so far.
         let mut sent = 0u64;
@@ -242,6 +268,7 @@ async fn fanout(args: &BenchArgs, target: &Target) -> Result<Value, Error> {
     let span_s = (last_receipt.load(Ordering::Relaxed).saturating_sub(started)) as f64 / 1e9;
     let h = hist.lock().expect("histogram");
     Ok(json!({
+        "instances": targets.len(),
         "subscribers": args.connections,
         "events": k,
         "offered_rate": args.rate,
@@ -253,8 +280,11 @@ async fn fanout(args: &BenchArgs, target: &Target) -> Result<Value, Error> {
     }))
 }
 
-async fn generations(args: &BenchArgs, target: &Target) -> Result<Value, Error> {
-    if target.system != System::Ssekit {
+/// Generation `i` is started through instance `i mod n` and followed through instance
+/// `(i + 1) mod n`: what a round-robin balancer does with a client's POST and then its GET
+/// (with one instance, both on it).
+async fn generations(args: &BenchArgs, targets: &[Target]) -> Result<Value, Error> {
+    if targets[0].system != System::Ssekit {
         return Ok(json!({ "skipped": "only ssekit runs pipelines" }));
     }
     let m = args.connections;
@@ -272,12 +302,13 @@ async fn generations(args: &BenchArgs, target: &Target) -> Result<Value, Error> 
     )?));
     let errors = Arc::new(AtomicU64::new(0));
     let events = Arc::new(AtomicU64::new(0));
-    let addr = server_addr(args)?;
+    let addrs = server_addrs(args)?;
     let started = Instant::now();
     let mut tasks = Vec::with_capacity(m);
     for i in 0..m {
+        let addr = addrs[(i + 1) % addrs.len()];
         let (target, hist, errors, events, pauses) = (
-            target.clone(),
+            targets[i % targets.len()].clone(),
             hist.clone(),
             errors.clone(),
             events.clone(),
@@ -341,6 +372,7 @@ async fn generations(args: &BenchArgs, target: &Target) -> Result<Value, Error> 
     let h = hist.lock().expect("histogram");
     let total = events.load(Ordering::Relaxed);
     Ok(json!({
+        "instances": targets.len(),
         "generations": m,
         "delay_ms": args.delay_ms,
         "events": total,
@@ -354,7 +386,7 @@ async fn generations(args: &BenchArgs, target: &Target) -> Result<Value, Error> 
 async fn replay(args: &BenchArgs, target: &Target) -> Result<Value, Error> {
     let stream = target.create_stream().await?;
     // Nothing must be lost to a subscriber that arrives late: nchan and Node buffer, ssekit stores.
-    publish_all(target, &stream, args, args.events).await?;
+    publish_all(std::slice::from_ref(target), &stream, args, args.events).await?;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let mut runs = Vec::new();
     for _ in 0..1 {
@@ -384,13 +416,13 @@ async fn replay(args: &BenchArgs, target: &Target) -> Result<Value, Error> {
     Ok(json!({ "events": args.events, "received": got, "events_per_s": rate }))
 }
 
-async fn append(args: &BenchArgs, target: &Target) -> Result<Value, Error> {
-    let stream = target.create_stream().await?;
+async fn append(args: &BenchArgs, targets: &[Target]) -> Result<Value, Error> {
+    let stream = targets[0].create_stream().await?;
     let started = Instant::now();
-    publish_all(target, &stream, args, args.events).await?;
+    publish_all(targets, &stream, args, args.events).await?;
     let secs = started.elapsed().as_secs_f64();
     Ok(
-        json!({ "events": args.events, "batch": args.batch, "publishers": args.publishers, "events_per_s": args.events as f64 / secs }),
+        json!({ "instances": targets.len(), "spread": args.spread, "events": args.events, "batch": args.batch, "publishers": args.publishers, "events_per_s": args.events as f64 / secs }),
     )
 }
 
@@ -485,4 +517,99 @@ async fn store_append(args: &BenchArgs) -> Result<Value, Error> {
     Ok(
         json!({ "store": args.store, "events": total, "batch": args.batch, "appenders": publishers, "events_per_s": total as f64 / secs }),
     )
+}
+
+/// Kill the owner of running generations, time their `interrupted` terminal elsewhere.
+///
+/// `-n` generations are started through the first instance (which owns them), each followed
+/// through one of the others; once every subscriber has its first event, the first `--pid` is
+/// sent SIGKILL. Each subscriber then reads until an event carrying `"interrupted"` (the
+/// terminal another instance's sweep writes when the owner's lease has run out); the figure is
+/// the time from the kill to its receipt.
+async fn takeover(args: &BenchArgs, targets: &[Target]) -> Result<Value, Error> {
+    if targets[0].system != System::Ssekit {
+        return Ok(json!({ "skipped": "only ssekit runs pipelines" }));
+    }
+    if targets.len() < 2 || args.pid.is_empty() {
+        return Err("takeover needs two or more --url and the first one's --pid".into());
+    }
+    const MARK: &[u8] = b"\"interrupted\"";
+    let addrs = server_addrs(args)?;
+    let n = args.connections.max(1);
+    let ready = Arc::new(tokio::sync::Semaphore::new(0));
+    let killed_at = Arc::new(AtomicU64::new(0));
+    let mut tasks = Vec::with_capacity(n);
+    for i in 0..n {
+        let path = targets[0]
+            .start_generation(args.blocks, args.delay_ms)
+            .await?;
+        let addr = addrs[1 + i % (addrs.len() - 1)];
+        let source = 1 + (i % args.sources.max(1) as usize) as u8;
+        let (ready, killed_at) = (ready.clone(), killed_at.clone());
+        tasks.push(tokio::spawn(async move {
+            let (mut s, first) = subscribe(addr, source, &path).await?;
+            let mut seen: Vec<u8> = first;
+            let mut buf = vec![0u8; 8192];
+            let mut signalled = false;
+            let mut received_at = None;
+            // What arrived before the kill is not a takeover: only marks after it count.
+            let mut from = 0;
+            let limit = Instant::now() + Duration::from_secs(120);
+            loop {
+                if !signalled && seen.windows(7).any(|w| w == b"\nevent:" || w == b"event: ") {
+                    signalled = true;
+                    from = seen.len();
+                    ready.add_permits(1);
+                }
+                if received_at.is_none()
+                    && killed_at.load(Ordering::Relaxed) > 0
+                    && seen[from.saturating_sub(MARK.len())..]
+                        .windows(MARK.len())
+                        .any(|w| w == MARK)
+                {
+                    received_at = Some(now_nanos());
+                }
+                let wait = if received_at.is_some() {
+                    Duration::from_secs(1)
+                } else {
+                    limit.saturating_duration_since(Instant::now())
+                };
+                match tokio::time::timeout(wait, s.read(&mut buf)).await {
+                    Ok(Ok(k)) if k > 0 => seen.extend_from_slice(&buf[..k]),
+                    _ => break,
+                }
+            }
+            let marks = seen.windows(MARK.len()).filter(|w| *w == MARK).count();
+            Ok::<_, Error>((received_at, marks))
+        }));
+    }
+    // Every subscriber has its first event: the generations run and are followed.
+    let _all = tokio::time::timeout(Duration::from_secs(60), ready.acquire_many(n as u32))
+        .await
+        .map_err(|_| "not every subscriber got a first event within 60 s")??;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let pid = nix::unistd::Pid::from_raw(args.pid[0] as i32);
+    let killed = now_nanos();
+    killed_at.store(killed, Ordering::Relaxed);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL)?;
+    let mut hist = Histogram::<u64>::new_with_bounds(1, 600_000_000, 3)?;
+    let (mut interrupted, mut duplicates, mut errors) = (0u64, 0u64, 0u64);
+    for t in tasks {
+        match t.await? {
+            Ok((Some(at), marks)) => {
+                interrupted += 1;
+                duplicates += marks.saturating_sub(1) as u64;
+                let _ = hist.record((at.saturating_sub(killed) / 1000).max(1));
+            }
+            _ => errors += 1,
+        }
+    }
+    Ok(json!({
+        "instances": targets.len(),
+        "generations": n,
+        "interrupted": interrupted,
+        "duplicate_terminals": duplicates,
+        "errors": errors,
+        "takeover": latency(&hist),
+    }))
 }
