@@ -338,9 +338,15 @@ pub async fn serve(
     let token = state.shutdown.clone();
 
     // Generations whose server died mid-run end now, so their subscribers are not left waiting.
-    pipeline::recover(&state)
-        .await
-        .map_err(std::io::Error::other)?;
+    // A shared store that does not answer yet does not keep this instance down: its sweep loop
+    // tries again, and `/healthz` says 503 until the store answers. A store of this server's
+    // own that fails here is broken: the server stops.
+    if let Err(e) = pipeline::recover(&state).await {
+        if state.store.sweep_every().is_none() {
+            return Err(std::io::Error::other(e));
+        }
+        tracing::warn!(error = %e, "the store does not answer at start; the sweep will try again");
+    }
     // A shared store's leases run out while this server runs: it sweeps for orphans as well.
     let sweep = state
         .store

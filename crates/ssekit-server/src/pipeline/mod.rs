@@ -91,13 +91,24 @@ pub async fn sweep_loop(state: AppState, every: Duration) {
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     // The first tick is now: `recover` has just swept.
     tick.tick().await;
+    // An outage fails a sweep every tick: say so once when it begins, and once when it ends.
+    let mut failing = false;
     loop {
         tokio::select! {
             _ = tick.tick() => {}
             _ = state.shutdown.cancelled() => return,
         }
-        if let Err(e) = recover(&state).await {
-            tracing::warn!(error = %e, "the sweep for orphaned generations failed");
+        match recover(&state).await {
+            Err(e) if !failing => {
+                failing = true;
+                tracing::warn!(error = %e, "the sweep for orphaned generations failed; retrying each tick");
+            }
+            Err(e) => tracing::debug!(error = %e, "the sweep failed again"),
+            Ok(()) if failing => {
+                failing = false;
+                tracing::info!("the sweep for orphaned generations works again");
+            }
+            Ok(()) => {}
         }
     }
 }
