@@ -409,6 +409,31 @@ async fn while_redis_is_down_appends_and_healthz_answer_503_and_both_recover() {
 }
 
 #[tokio::test]
+async fn an_instance_started_while_redis_is_down_stays_up_and_serves_once_it_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut redis = Redis::start(Some(dir.path()), &[]);
+    redis.kill9();
+    // Started against a Redis that refuses connections: it listens, says 503, and does not exit.
+    let a = instance(&redis.url(), &[]);
+    let res = http().get(a.url("/healthz")).send().await.unwrap();
+    assert_eq!(error_of(res).await, (503, "store_unavailable".into()));
+
+    redis.restart();
+    let deadline = Instant::now() + PATIENCE;
+    while http().get(a.url("/healthz")).send().await.unwrap().status() != 200 {
+        assert!(Instant::now() < deadline, "healthz stayed down");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let created = create(&a, 2, 0).await;
+    let id = created["id"].as_str().unwrap();
+    let events = Sse::open(&a.url(&format!("/v1/generations/{id}/events")), None)
+        .await
+        .collect()
+        .await;
+    assert_sequence(&events, id, 1, demo_events(2));
+}
+
+#[tokio::test]
 async fn cut_pubsub_connections_and_a_tiny_output_buffer_leave_subscribers_gapless() {
     // Pub/sub clients are cut as soon as 512 bytes of notifications wait for them.
     let redis = Redis::start(

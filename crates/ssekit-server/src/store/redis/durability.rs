@@ -32,23 +32,36 @@ pub(super) fn warnings(node: &str, config: &HashMap<String, String>) -> Vec<Stri
     out
 }
 
-/// Checks every node and logs a warning per risky setting (or that it cannot check).
+/// Checks every node and logs a warning per risky setting (or that it cannot check). A node not
+/// reachable yet (Redis starting after the instance) is asked again until it answers, so its
+/// settings are checked all the same.
 pub(super) async fn check(nodes: Vec<String>) {
     for node in nodes {
-        match settings(&node).await {
-            Ok(config) => {
-                for w in warnings(&redact(&node), &config) {
-                    tracing::warn!("{w}");
+        loop {
+            match settings(&node).await {
+                Ok(config) => {
+                    for w in warnings(&redact(&node), &config) {
+                        tracing::warn!("{w}");
+                    }
                 }
+                Err(e) if e.is_io_error() || e.is_connection_refusal() || e.is_timeout() => {
+                    tracing::debug!(node = %redact(&node), error = %e, "redis not reachable: its durability settings are checked when it answers");
+                    tokio::time::sleep(RETRY_UNREACHABLE).await;
+                    continue;
+                }
+                Err(e) => tracing::warn!(
+                    node = %redact(&node),
+                    error = %e,
+                    "cannot check redis durability settings (CONFIG GET refused or failed): acknowledged events may be lost if appendonly/appendfsync/maxmemory-policy are not `yes`/`always`/`noeviction`"
+                ),
             }
-            Err(e) => tracing::warn!(
-                node = %redact(&node),
-                error = %e,
-                "cannot check redis durability settings (CONFIG GET refused or failed): acknowledged events may be lost if appendonly/appendfsync/maxmemory-policy are not `yes`/`always`/`noeviction`"
-            ),
+            break;
         }
     }
 }
+
+/// How often an unreachable node is asked again for its settings.
+const RETRY_UNREACHABLE: std::time::Duration = std::time::Duration::from_secs(2);
 
 async fn settings(node: &str) -> redis::RedisResult<HashMap<String, String>> {
     let client = redis::Client::open(node)?;
