@@ -266,7 +266,7 @@ export declare function seqOf(id: string): number | null;
  * snake_case name. Each code has exactly one status; docs/decisions.md's error table
  * lists the same pairs (a unit test compares them).
  */
-export type ErrorCode = "bad_request" | "invalid_json" | "invalid_last_event_id" | "unauthorized" | "token_missing" | "token_invalid" | "token_expired" | "forbidden" | "not_found" | "not_persisted" | "method_not_allowed" | "request_timeout" | "exists" | "not_a_generation" | "already_finished" | "stream_finished" | "expired" | "payload_too_large" | "unsupported_media_type" | "invalid_request" | "unknown_pipeline" | "rate_limited" | "headers_too_large" | "auth_config_invalid" | "too_many_connections" | "store_unavailable";
+export type ErrorCode = "bad_request" | "invalid_json" | "invalid_last_event_id" | "invalid_idempotency_key" | "unauthorized" | "token_missing" | "token_invalid" | "token_expired" | "forbidden" | "not_found" | "not_persisted" | "method_not_allowed" | "request_timeout" | "exists" | "not_a_generation" | "already_finished" | "stream_finished" | "expired" | "payload_too_large" | "unsupported_media_type" | "invalid_request" | "unknown_pipeline" | "idempotency_key_reused" | "rate_limited" | "headers_too_large" | "auth_config_invalid" | "too_many_connections" | "store_unavailable";
 /** The query parameter the server reads a token from (GET routes only). */
 export declare const TOKEN_PARAM = "token";
 /** What the server answers a request without the right token: 401 or 403, with one of these codes. */
