@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod redis;
+pub mod tokens;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
