@@ -1,11 +1,10 @@
-//! The redis store on a real `redis-server` this test starts (AOF with `appendfsync always`, a
-//! free port, a temporary folder) and on a 3-master Redis Cluster: the store suite, and what
-//! only a shared store has to keep (several instances, leases, lost pub/sub messages).
+//! The redis store on a real `redis-server` this test starts (`ssekit_testkit::redis`: AOF with
+//! `appendfsync always`, a free port, a temporary folder) and on a 3-master Redis Cluster: the
+//! store suite, and what only a shared store has to keep (several instances, leases, lost
+//! pub/sub messages).
 //!
 //! They fail, saying why, when `redis-server` is not installed.
 
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -14,155 +13,7 @@ use ssekit_events::{ErrorEvent, Event, GenerationComplete, ReasoningStep, STAGE_
 use ssekit_server::store::{
     conformance, now_ms, RedisOptions, RedisStore, Store, StoreError, StreamKind, StreamMeta,
 };
-
-/// A `redis-server` of this test, killed when dropped.
-struct Server {
-    child: Child,
-    port: u16,
-    extra: Vec<String>,
-    dir: tempfile::TempDir,
-}
-
-impl Server {
-    fn spawn(&self) -> Child {
-        Command::new("redis-server")
-            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--dir", self.dir.path().to_str().unwrap()])
-            .args([
-                "--appendonly",
-                "yes",
-                "--appendfsync",
-                "always",
-                "--save",
-                "",
-            ])
-            .args(&self.extra)
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("redis-server starts")
-    }
-
-    fn wait_up(&self) {
-        let until = Instant::now() + Duration::from_secs(10);
-        while cli(self.port, &["PING"]).trim() != "PONG" {
-            assert!(Instant::now() < until, "redis-server did not answer");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    /// `kill -9`.
-    fn kill(&mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-
-    /// Starts it again on the same port and folder (its AOF).
-    fn restart(&mut self) {
-        self.child = self.spawn();
-        self.wait_up();
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// These tests need the real thing: a machine without `redis-server` fails them, saying why,
-/// rather than passing them unchecked (scripts/test installs it).
-fn installed() {
-    let ok = Command::new("redis-server")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(
-        ok,
-        "redis-server is not installed: `apt-get install redis-server` (scripts/test does)"
-    );
-}
-
-/// A free port whose cluster bus port (+10000) is free too.
-fn free_port() -> u16 {
-    loop {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        if port < 55_000 && TcpListener::bind(("127.0.0.1", port + 10_000)).is_ok() {
-            return port;
-        }
-    }
-}
-
-fn cli(port: u16, args: &[&str]) -> String {
-    let out = Command::new("redis-cli")
-        .args(["-p", &port.to_string()])
-        .args(args)
-        .output()
-        .expect("redis-cli runs");
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn start(extra: &[&str]) -> Server {
-    installed();
-    let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let mut server = Server {
-        // A placeholder until the real one is spawned.
-        child: Command::new("true").spawn().unwrap(),
-        port,
-        extra: extra.iter().map(|s| s.to_string()).collect(),
-        dir,
-    };
-    let _ = server.child.wait();
-    server.child = server.spawn();
-    server.wait_up();
-    server
-}
-
-/// Three masters, slots spread, `cluster_state:ok`.
-fn start_cluster() -> Vec<Server> {
-    let nodes: Vec<Server> = (0..3)
-        .map(|_| {
-            // Each node writes its cluster config into its own folder.
-            start(&[
-                "--cluster-enabled",
-                "yes",
-                "--cluster-config-file",
-                "nodes.conf",
-            ])
-        })
-        .collect();
-    let addrs: Vec<String> = nodes
-        .iter()
-        .map(|n| format!("127.0.0.1:{}", n.port))
-        .collect();
-    let out = Command::new("redis-cli")
-        .arg("--cluster")
-        .arg("create")
-        .args(&addrs)
-        .args(["--cluster-replicas", "0", "--cluster-yes"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    let until = Instant::now() + Duration::from_secs(20);
-    while !nodes
-        .iter()
-        .all(|n| cli(n.port, &["CLUSTER", "INFO"]).contains("cluster_state:ok"))
-    {
-        assert!(Instant::now() < until, "the cluster did not come up");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    nodes
-}
+use ssekit_testkit::redis::{cli, Redis, RedisCluster};
 
 fn options(prefix: &str, lease: Duration) -> RedisOptions {
     RedisOptions {
@@ -173,9 +24,8 @@ fn options(prefix: &str, lease: Duration) -> RedisOptions {
     }
 }
 
-fn single(server: &Server, prefix: &str, lease: Duration) -> Arc<RedisStore> {
-    let url = format!("redis://127.0.0.1:{}", server.port);
-    Arc::new(RedisStore::open(&url, options(prefix, lease)).unwrap())
+fn single(server: &Redis, prefix: &str, lease: Duration) -> Arc<RedisStore> {
+    Arc::new(RedisStore::open(&server.url(), options(prefix, lease)).unwrap())
 }
 
 fn step(n: u32) -> Event {
@@ -216,7 +66,7 @@ async fn seqs(store: &dyn Store, id: &str) -> Vec<u64> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_store_suite_passes_on_one_redis() {
-    let server = start(&[]);
+    let server = Redis::start(None, &[]);
     let mut n = 0;
     conformance::all(|| {
         n += 1;
@@ -228,11 +78,8 @@ async fn the_store_suite_passes_on_one_redis() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_store_suite_passes_on_a_cluster() {
-    let nodes = start_cluster();
-    let urls: Vec<String> = nodes
-        .iter()
-        .map(|n| format!("redis://127.0.0.1:{}", n.port))
-        .collect();
+    let cluster = RedisCluster::start(&[]);
+    let urls = cluster.urls();
     let mut n = 0;
     conformance::all(|| {
         n += 1;
@@ -247,7 +94,7 @@ async fn the_store_suite_passes_on_a_cluster() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_appends_through_two_instances_stay_gapless() {
-    let server = start(&[]);
+    let server = Redis::start(None, &[]);
     let a = single(&server, "two", Duration::from_secs(10));
     let b = single(&server, "two", Duration::from_secs(10));
     a.create(meta("p", StreamKind::Published)).await.unwrap();
@@ -274,7 +121,7 @@ async fn concurrent_appends_through_two_instances_stay_gapless() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_zombie_owner_is_refused_and_an_expired_lease_is_ended_once() {
-    let server = start(&[]);
+    let server = Redis::start(None, &[]);
     let lease = Duration::from_millis(900);
     let owner = single(&server, "own", lease);
     owner
@@ -286,7 +133,7 @@ async fn a_zombie_owner_is_refused_and_an_expired_lease_is_ended_once() {
     let other = single(&server, "own", lease);
     other.append("g", vec![step(2)]).await.unwrap();
     // The owner is paused past its lease (as under SIGSTOP): its next append is refused.
-    cli(server.port, &["HSET", "own:{g}:meta", "deadline", "1"]);
+    server.cli(&["HSET", "own:{g}:meta", "deadline", "1"]);
     assert!(matches!(
         owner.append("g", vec![step(3)]).await,
         Err(StoreError::NotOwner)
@@ -334,7 +181,7 @@ async fn a_zombie_owner_is_refused_and_an_expired_lease_is_ended_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_sweep_ends_more_orphans_than_a_page() {
     use futures_util::StreamExt;
-    let server = start(&[]);
+    let server = Redis::start(None, &[]);
     let lease = Duration::from_millis(500);
     let dead = single(&server, "many", lease);
     let ids: Vec<String> = (0..1100).map(|i| format!("g{i}")).collect();
@@ -380,7 +227,7 @@ async fn one_sweep_ends_more_orphans_than_a_page() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lost_generations_leave_the_owned_map_once_ended() {
-    let server = start(&[]);
+    let server = Redis::start(None, &[]);
     let lease = Duration::from_millis(600);
     let owner = single(&server, "lost", lease);
     let other = single(&server, "lost", lease);
@@ -392,19 +239,13 @@ async fn lost_generations_leave_the_owned_map_once_ended() {
     }
     assert_eq!(owner.owned_generations(), 4);
     // Paused past its lease: the append is refused, and stays refused until the sweep ends it.
-    cli(
-        server.port,
-        &["HSET", "lost:{zombie}:meta", "deadline", "1"],
-    );
+    server.cli(&["HSET", "lost:{zombie}:meta", "deadline", "1"]);
     assert!(matches!(
         owner.append("zombie", vec![step(1)]).await,
         Err(StoreError::NotOwner)
     ));
     // A renewal refused.
-    cli(
-        server.port,
-        &["HSET", "lost:{unrenewed}:meta", "deadline", "1"],
-    );
+    server.cli(&["HSET", "lost:{unrenewed}:meta", "deadline", "1"]);
     // Ended through another instance: the owner's next append finds it finished.
     other.append("cancelled", vec![done()]).await.unwrap();
     assert!(matches!(
@@ -412,7 +253,7 @@ async fn lost_generations_leave_the_owned_map_once_ended() {
         Err(StoreError::Finished)
     ));
     // Gone altogether (expired, flushed): the renewal is refused.
-    cli(server.port, &["DEL", "lost:{gone}:meta"]);
+    server.cli(&["DEL", "lost:{gone}:meta"]);
     tokio::time::sleep(lease).await;
     assert!(
         owner.owned_generations() >= 2,
@@ -442,7 +283,7 @@ async fn lost_generations_leave_the_owned_map_once_ended() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_renewed_lease_is_not_swept() {
-    let server = start(&[]);
+    let server = Redis::start(None, &[]);
     let lease = Duration::from_millis(600);
     let owner = single(&server, "renew", lease);
     owner
@@ -464,7 +305,7 @@ async fn a_renewed_lease_is_not_swept() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn owner_appends_survive_dropped_connections_without_duplicates() {
-    let server = start(&[]);
+    let server = Redis::start(None, &[]);
     let owner = single(&server, "blip", Duration::from_secs(5));
     owner
         .create(meta("g", StreamKind::Generation))
@@ -497,31 +338,21 @@ fn step_of(e: &ssekit_server::store::StoredEvent) -> u64 {
     v["step"].as_u64().unwrap()
 }
 
-fn cluster_urls(nodes: &[Server]) -> Vec<String> {
-    nodes
-        .iter()
-        .map(|n| format!("redis://127.0.0.1:{}", n.port))
-        .collect()
-}
-
 /// The cluster client sends a command again after a reconnect, also one Redis ran already (its
 /// answer lost with the connection): publish appends (no owner, no Idempotency-Key) must still
 /// be applied once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn publish_appends_on_a_cluster_apply_once_while_connections_drop() {
-    let nodes = start_cluster();
+    let cluster = RedisCluster::start(&[]);
     let store = Arc::new(
-        RedisStore::open_cluster(
-            &cluster_urls(&nodes),
-            options("storm", Duration::from_secs(10)),
-        )
-        .unwrap(),
+        RedisStore::open_cluster(&cluster.urls(), options("storm", Duration::from_secs(10)))
+            .unwrap(),
     );
     let ids: Vec<String> = (0..4).map(|i| format!("p{i}")).collect();
     for id in &ids {
         store.create(meta(id, StreamKind::Published)).await.unwrap();
     }
-    let ports: Vec<u16> = nodes.iter().map(|n| n.port).collect();
+    let ports = cluster.ports();
     let killer = tokio::task::spawn_blocking(move || {
         let mut killed = 0;
         for _ in 0..60 {
@@ -598,7 +429,7 @@ async fn publish_appends_on_a_cluster_apply_once_while_connections_drop() {
 /// and appends go on, then started again on the same port and folder.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_redis_outage_fails_appends_and_subscribers_continue_after_it() {
-    let mut server = start(&[]);
+    let mut server = Redis::start(None, &[]);
     let store = single(&server, "down", Duration::from_secs(10));
     store
         .create(meta("s", StreamKind::Published))
@@ -611,7 +442,7 @@ async fn a_redis_outage_fails_appends_and_subscribers_continue_after_it() {
         acked.push(u64::from(i));
     }
     store.health().await.unwrap();
-    server.kill();
+    server.kill9();
     let down = Instant::now();
     let mut refused = 0;
     for i in 50..60 {
@@ -668,7 +499,7 @@ async fn a_redis_outage_fails_appends_and_subscribers_continue_after_it() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stream_is_followed_while_it_has_subscribers() {
-    let server = start(&[]);
+    let server = Redis::start(None, &[]);
     let store = single(&server, "follow", Duration::from_secs(10));
     store
         .create(meta("s", StreamKind::Published))
@@ -756,7 +587,7 @@ async fn gapless_through_pubsub_loss(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn subscribers_stay_gapless_when_pubsub_loses_messages() {
-    let server = start(&[]);
+    let server = Redis::start(None, &[]);
     let reader = single(&server, "lossy", Duration::from_secs(10));
     let writer = single(&server, "lossy", Duration::from_secs(10));
     gapless_through_pubsub_loss(reader, writer, vec![server.port]).await;
@@ -764,22 +595,19 @@ async fn subscribers_stay_gapless_when_pubsub_loses_messages() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn subscribers_stay_gapless_when_sharded_pubsub_loses_messages() {
-    let nodes = start_cluster();
-    let urls: Vec<String> = nodes
-        .iter()
-        .map(|n| format!("redis://127.0.0.1:{}", n.port))
-        .collect();
+    let cluster = RedisCluster::start(&[]);
+    let urls = cluster.urls();
     let open = || {
         Arc::new(
             RedisStore::open_cluster(&urls, options("lossy", Duration::from_secs(10))).unwrap(),
         )
     };
-    gapless_through_pubsub_loss(open(), open(), nodes.iter().map(|n| n.port).collect()).await;
+    gapless_through_pubsub_loss(open(), open(), cluster.ports()).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_idempotency_key_appends_once() {
-    let server = start(&[]);
+    let server = Redis::start(None, &[]);
     let a = single(&server, "idem", Duration::from_secs(10));
     let b = single(&server, "idem", Duration::from_secs(10));
     a.create(meta("s", StreamKind::Published)).await.unwrap();
@@ -861,7 +689,7 @@ fn redis_store_urls_parse() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore]
 async fn append_rate() {
-    let server = start(&[]);
+    let server = Redis::start(None, &[]);
     let store = single(&server, "rate", Duration::from_secs(10));
     let started = Instant::now();
     let tasks: Vec<_> = (0..16)
@@ -892,7 +720,7 @@ async fn append_rate() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore]
 async fn fan_out_rate() {
-    let server = start(&[]);
+    let server = Redis::start(None, &[]);
     let writer = single(&server, "fan", Duration::from_secs(10));
     writer
         .create(meta("s", StreamKind::Published))
@@ -906,7 +734,7 @@ async fn fan_out_rate() {
         .map(|r| tokio::spawn(received(r.subscribe("s"))))
         .collect();
     tokio::time::sleep(Duration::from_millis(300)).await;
-    cli(server.port, &["CONFIG", "RESETSTAT"]);
+    server.cli(&["CONFIG", "RESETSTAT"]);
     let started = Instant::now();
     let appends = 2000u32;
     const WRITERS: u32 = 1;
@@ -929,7 +757,7 @@ async fn fan_out_rate() {
         assert_eq!(t.await.unwrap().len(), appends as usize + 1);
     }
     let all = started.elapsed().as_secs_f64();
-    let stats = cli(server.port, &["INFO", "commandstats"]);
+    let stats = server.cli(&["INFO", "commandstats"]);
     let line = |cmd: &str| {
         stats
             .lines()
@@ -938,7 +766,7 @@ async fn fan_out_rate() {
             .trim()
             .to_owned()
     };
-    let cpu = cli(server.port, &["INFO", "cpu"]);
+    let cpu = server.cli(&["INFO", "cpu"]);
     println!("{appends} appends written in {written:.2} s, all 4 subscribers done in {all:.2} s");
     println!(
         "{}\n{}\n{}",

@@ -3,44 +3,10 @@
 
 mod support;
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use jsonwebtoken::{Algorithm, EncodingKey};
 use serde_json::{json, Value};
+use support::tokens::*;
 use support::*;
-
-/// The shared secret of the HS256 servers (at least 32 bytes).
-const SECRET: &str = "ssekit-auth-test-secret-0123456789abcdef";
-
-fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-}
-
-fn key_file(name: &str) -> String {
-    format!("{}/tests/keys/{name}", env!("CARGO_MANIFEST_DIR"))
-}
-
-/// `claims` signed with HS256 and `secret`.
-fn hs(claims: Value, secret: &[u8]) -> String {
-    let key = EncodingKey::from_secret(secret).unwrap();
-    jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &key).unwrap()
-}
-
-/// A token valid for ten minutes granting `rights` (the `ssekit` claim), signed with [`SECRET`].
-fn token(rights: Value) -> String {
-    hs(
-        json!({ "exp": now() + 600, "ssekit": rights }),
-        SECRET.as_bytes(),
-    )
-}
-
-/// A token granting everything.
-fn admin() -> String {
-    token(json!({ "create": true, "subscribe": ["*"], "publish": ["*"], "cancel": ["*"] }))
-}
 
 fn with_secret(extra: &[&str]) -> Server {
     let mut args = vec!["--auth-secret", SECRET];
@@ -507,9 +473,7 @@ async fn a_public_key_fixes_the_algorithm() {
         let public = key_file(&format!("{name}.pub.pem"));
         let server = Server::memory(&["--auth-public-key", &public]);
         let pem = std::fs::read(key_file(&format!("{name}.pem"))).unwrap();
-        let signed =
-            jsonwebtoken::encode(&Header::new(algorithm), &claims, &private(&pem).unwrap())
-                .unwrap();
+        let signed = sign(&claims, algorithm, &private(&pem).unwrap());
         let created = create_with(&server, &signed, 1, 1).await;
         // Nothing to sign a subscribe token with: the answer has none, and the app's own
         // token reads the stream.
@@ -543,12 +507,11 @@ async fn a_public_key_fixes_the_algorithm() {
         SECRET,
     ]);
     let pem = std::fs::read(key_file("ec.pem")).unwrap();
-    let signed = jsonwebtoken::encode(
-        &Header::new(Algorithm::ES256),
+    let signed = sign(
         &claims,
+        Algorithm::ES256,
         &EncodingKey::from_ec_pem(&pem).unwrap(),
-    )
-    .unwrap();
+    );
     let created = create_with(&server, &signed, 1, 1).await;
     let id = created["id"].as_str().unwrap();
     let mut sse = Sse::open(&server.url(created["eventsUrl"].as_str().unwrap()), None).await;

@@ -4,6 +4,7 @@ mod support;
 
 use std::process::Command;
 
+use support::tokens::{key_file, token, token_with, SECRET};
 use support::*;
 
 fn ssekit(args: &[&str]) -> (bool, String, String) {
@@ -130,29 +131,6 @@ async fn watch_resumes_across_a_server_crash_and_reports_the_interruption() {
     );
 }
 
-/// The HS256 secret of the auth cases.
-const SECRET: &str = "ssekit-cli-test-secret-0123456789abcdef";
-
-/// A token valid for ten minutes granting `rights`, signed with `key` by `algorithm`.
-fn token_with(
-    rights: serde_json::Value,
-    algorithm: jsonwebtoken::Algorithm,
-    key: &jsonwebtoken::EncodingKey,
-) -> String {
-    let exp = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-        + 600;
-    let claims = serde_json::json!({ "exp": exp, "ssekit": rights });
-    jsonwebtoken::encode(&jsonwebtoken::Header::new(algorithm), &claims, key).unwrap()
-}
-
-fn token(rights: serde_json::Value) -> String {
-    let key = jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes()).unwrap();
-    token_with(rights, jsonwebtoken::Algorithm::HS256, &key)
-}
-
 #[tokio::test]
 async fn generate_and_watch_take_a_token() {
     let server = Server::memory(&["--auth-secret", SECRET]);
@@ -211,9 +189,8 @@ async fn generate_and_watch_take_a_token() {
 
 #[tokio::test]
 async fn generate_follows_with_its_own_token_when_the_server_mints_none() {
-    let keys = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/keys/");
-    let server = Server::memory(&["--auth-public-key", &format!("{keys}ed25519.pub.pem")]);
-    let private = std::fs::read(format!("{keys}ed25519.pem")).unwrap();
+    let server = Server::memory(&["--auth-public-key", &key_file("ed25519.pub.pem")]);
+    let private = std::fs::read(key_file("ed25519.pem")).unwrap();
     let key = jsonwebtoken::EncodingKey::from_ed_pem(&private).unwrap();
     let token = |rights| token_with(rights, jsonwebtoken::Algorithm::EdDSA, &key);
     let base = server.base.clone();
@@ -237,9 +214,8 @@ fn serve_stops_at_start_on_a_bad_auth_configuration() {
         eprintln!("skipped on the Worker: these are the native flags");
         return;
     }
-    let keys = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/keys/");
-    let private = format!("{keys}rsa.pem");
-    let public = format!("{keys}rsa.pub.pem");
+    let private = key_file("rsa.pem");
+    let public = key_file("rsa.pub.pem");
     for (args, says) in [
         (vec!["--auth-secret", "short"], "at least 32 bytes"),
         (

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 use ssekit_protocol::{Item, Parser};
+use support::tokens::{hs, now, token, SECRET};
 use support::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -774,31 +775,11 @@ async fn more_half_open_connections_than_descriptors_get_503_not_silence() {
     assert!(ok, "room again once the half-open connections are gone");
 }
 
-/// The HS256 secret of the auth cases.
-const AUTH_SECRET: &str = "ssekit-hostile-test-secret-0123456789abcdef";
-
-fn jwt(claims: Value) -> String {
-    let key = jsonwebtoken::EncodingKey::from_secret(AUTH_SECRET.as_bytes()).unwrap();
-    jsonwebtoken::encode(&jsonwebtoken::Header::default(), &claims, &key).unwrap()
-}
-
-fn now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-}
-
-/// A token valid for ten minutes granting `rights`.
-fn rights(rights: Value) -> String {
-    jwt(json!({ "exp": now() + 600, "ssekit": rights }))
-}
-
 /// A published stream of `n` steps and its end, created and filled on a server with auth on.
 async fn authorized_control_stream(server: &Server, n: u32) -> String {
     let res = http()
         .post(server.url("/v1/streams"))
-        .bearer_auth(rights(json!({ "create": true })))
+        .bearer_auth(token(json!({ "create": true })))
         .json(&json!({}))
         .send()
         .await
@@ -820,13 +801,16 @@ async fn authorized_control_stream(server: &Server, n: u32) -> String {
 
 #[tokio::test]
 async fn auth_answers_are_the_same_from_both_front_ends() {
-    let server = Server::memory(&["--auth-secret", AUTH_SECRET]);
+    let server = Server::memory(&["--auth-secret", SECRET]);
     let id = &authorized_control_stream(&server, 3).await;
-    let admin = rights(json!({ "create": true, "subscribe": ["*"] }));
-    let reader = rights(json!({ "subscribe": [id] }));
+    let admin = token(json!({ "create": true, "subscribe": ["*"] }));
+    let reader = token(json!({ "subscribe": [id] }));
     // A longer id with this one as its prefix: an exact id must not match it.
-    let other = rights(json!({ "subscribe": [format!("{id}x")] }));
-    let expired = jwt(json!({ "exp": now() - 3600, "ssekit": { "subscribe": [id] } }));
+    let other = token(json!({ "subscribe": [format!("{id}x")] }));
+    let expired = hs(
+        json!({ "exp": now() - 3600, "ssekit": { "subscribe": [id] } }),
+        SECRET.as_bytes(),
+    );
     let events =
         |extra: &str| format!("GET /v1/streams/{id}/events HTTP/1.1\r\nHost: x\r\n{extra}\r\n");
     let bearer = |token: &str| format!("Authorization: Bearer {token}\r\n");

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use support::redis::{Redis, RedisCluster};
+use ssekit_testkit::redis::{cli, Redis, RedisCluster};
 use support::*;
 
 /// The lease the fault cases run with: short, so a takeover takes seconds.
@@ -463,11 +463,7 @@ async fn cut_pubsub_connections_and_a_tiny_output_buffer_leave_subscribers_gaple
         tokio::spawn(async move {
             let mut kills = 0;
             for _ in 0..30 {
-                let out = std::process::Command::new("redis-cli")
-                    .args(["-p", &port.to_string(), "CLIENT", "KILL", "TYPE", "pubsub"])
-                    .output()
-                    .unwrap();
-                kills += String::from_utf8_lossy(&out.stdout)
+                kills += cli(port, &["CLIENT", "KILL", "TYPE", "pubsub"])
                     .trim()
                     .parse::<u32>()
                     .unwrap_or(0);
@@ -539,7 +535,7 @@ async fn a_redis_pause_shorter_than_the_lease_interrupts_no_generation() {
 
 #[tokio::test]
 async fn on_a_redis_cluster_two_instances_share_generations_and_published_streams() {
-    let cluster = RedisCluster::start();
+    let cluster = RedisCluster::start(&["--cluster-node-timeout", "5000"]);
     let a = instance(&cluster.url(), &[]);
     let b = instance(&cluster.url(), &[]);
     // Generations on both, each read live through the other and resumed through its own.

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod redis;
+pub mod tokens;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -12,8 +13,8 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use ssekit_protocol::{Item, Parser};
 
-/// Generous: these machines are shared and slow; tests assert behaviour, not speed.
-pub const PATIENCE: Duration = Duration::from_secs(30);
+pub(crate) use ssekit_testkit::free_port;
+pub use ssekit_testkit::PATIENCE;
 
 /// What the black-box tests run against: `SSEKIT_TARGET=native` (default), `worker` (the Worker
 /// under workerd) or `redis` (three `ssekit serve` instances on one Redis behind nginx).
@@ -349,33 +350,6 @@ impl Drop for Server {
     fn drop(&mut self) {
         self.kill9();
     }
-}
-
-/// A loopback port nothing listens on, below the kernel's ephemeral range: a port from that
-/// range (what binding port 0 hands out) may be taken as the source of some test's outgoing
-/// connection before workerd binds it.
-pub(crate) fn free_port() -> u16 {
-    let low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
-        .ok()
-        .and_then(|r| r.split_whitespace().next()?.parse::<u32>().ok())
-        .unwrap_or(32768);
-    let mut seed = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos()
-        ^ std::process::id().rotate_left(16);
-    for _ in 0..1000 {
-        // xorshift: any spread will do, the bind below is the real check.
-        seed ^= seed << 13;
-        seed ^= seed >> 17;
-        seed ^= seed << 5;
-        let port = 10_000 + seed % low.saturating_sub(10_000).max(1);
-        if std::net::TcpListener::bind(("127.0.0.1", port as u16)).is_ok() {
-            return port as u16;
-        }
-    }
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap().port()
 }
 
 /// Whether `GET /healthz` on `addr` answers 200. A bare TCP connect is not proof: while nothing

@@ -1,201 +1,20 @@
-//! Several instances on Redis: a `redis-server` (or a 3-master Redis Cluster) and nginx in front
-//! of `ssekit serve` instances, each on a free loopback port (never 6379), killed when dropped.
-//! nginx's configuration is `deploy/nginx.conf` itself, with its listen address, instance list
-//! and paths rewritten: the tests prove the file the README tells users to run.
+//! Several instances on Redis: a `redis-server` (`ssekit_testkit::redis`, shared with the redis
+//! store's own tests) and nginx in front of `ssekit serve` instances, each on a free loopback
+//! port, killed when dropped. nginx's configuration is `deploy/nginx.conf` itself, with its
+//! listen address, instance list and paths rewritten: the tests prove the file the README tells
+//! users to run.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+use ssekit_testkit::redis::Redis;
 
 use super::{free_port, healthy, PATIENCE};
 
 fn wait_exit(child: &mut Child) {
     let _ = child.kill();
     let _ = child.wait();
-}
-
-/// A free port whose Cluster bus port (+10000) is free too.
-fn free_port_pair() -> u16 {
-    loop {
-        let port = free_port();
-        if port < 55_000 && std::net::TcpListener::bind(("127.0.0.1", port + 10_000)).is_ok() {
-            return port;
-        }
-    }
-}
-
-/// One `redis-server`: AOF on, `appendfsync always`, no RDB snapshots, its files in `dir`.
-pub struct Redis {
-    child: Option<Child>,
-    pub port: u16,
-    pub dir: PathBuf,
-    extra: Vec<String>,
-    _scratch: Option<tempfile::TempDir>,
-}
-
-impl Redis {
-    /// A Redis keeping its files in `dir` (a scratch directory when `None`): a Redis started
-    /// again on the same directory loads what the previous one acknowledged.
-    pub fn start(dir: Option<&Path>, extra: &[&str]) -> Redis {
-        let (scratch, dir) = match dir {
-            Some(d) => (None, d.to_path_buf()),
-            None => {
-                let t = tempfile::tempdir().unwrap();
-                let d = t.path().to_path_buf();
-                (Some(t), d)
-            }
-        };
-        let mut redis = Redis {
-            child: None,
-            port: free_port_pair(),
-            dir,
-            extra: extra.iter().map(|s| s.to_string()).collect(),
-            _scratch: scratch,
-        };
-        redis.spawn();
-        redis
-    }
-
-    fn spawn(&mut self) {
-        let child = Command::new("redis-server")
-            .args(["--port", &self.port.to_string()])
-            .args(["--bind", "127.0.0.1"])
-            .arg("--dir")
-            .arg(&self.dir)
-            .args(["--appendonly", "yes", "--appendfsync", "always"])
-            .args(["--save", ""])
-            .args(["--daemonize", "no", "--loglevel", "warning"])
-            .args(&self.extra)
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start redis-server (apt-get install redis-server)");
-        self.child = Some(child);
-        let deadline = Instant::now() + PATIENCE;
-        loop {
-            if let Ok(reply) = self.try_cli(&["PING"]) {
-                if reply.trim() == "PONG" {
-                    return;
-                }
-            }
-            assert!(
-                self.child.as_mut().unwrap().try_wait().unwrap().is_none(),
-                "redis-server exited on port {}",
-                self.port
-            );
-            assert!(Instant::now() < deadline, "redis-server did not start");
-            std::thread::sleep(Duration::from_millis(30));
-        }
-    }
-
-    /// `redis://127.0.0.1:PORT`, for `ssekit serve --store`.
-    pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
-    }
-
-    fn try_cli(&self, args: &[&str]) -> Result<String, String> {
-        let out = Command::new("redis-cli")
-            .args(["-h", "127.0.0.1", "-p", &self.port.to_string()])
-            .args(args)
-            .stdin(Stdio::null())
-            .output()
-            .map_err(|e| e.to_string())?;
-        let text = String::from_utf8_lossy(&out.stdout).to_string();
-        if !out.status.success() || text.starts_with("Could not connect") {
-            return Err(format!("{text}{}", String::from_utf8_lossy(&out.stderr)));
-        }
-        Ok(text)
-    }
-
-    /// A command through `redis-cli`; its reply as redis-cli prints it.
-    pub fn cli(&self, args: &[&str]) -> String {
-        self.try_cli(args)
-            .unwrap_or_else(|e| panic!("redis-cli {args:?}: {e}"))
-    }
-
-    /// `kill -9`: the AOF holds what was fsynced, nothing else.
-    pub fn kill9(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            wait_exit(&mut c);
-        }
-    }
-
-    /// Starts it again on the same port and directory (after `kill9`).
-    pub fn restart(&mut self) {
-        self.kill9();
-        self.spawn();
-    }
-
-    pub fn pid(&self) -> u32 {
-        self.child.as_ref().expect("redis runs").id()
-    }
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        self.kill9();
-    }
-}
-
-/// A Redis Cluster of three masters (no replicas), every slot assigned.
-pub struct RedisCluster {
-    pub nodes: Vec<Redis>,
-}
-
-impl RedisCluster {
-    pub fn start() -> RedisCluster {
-        let nodes: Vec<Redis> = (0..3)
-            .map(|_| {
-                Redis::start(
-                    None,
-                    &[
-                        "--cluster-enabled",
-                        "yes",
-                        "--cluster-config-file",
-                        "nodes.conf",
-                        "--cluster-node-timeout",
-                        "5000",
-                    ],
-                )
-            })
-            .collect();
-        let addrs: Vec<String> = nodes
-            .iter()
-            .map(|n| format!("127.0.0.1:{}", n.port))
-            .collect();
-        let out = Command::new("redis-cli")
-            .arg("--cluster")
-            .arg("create")
-            .args(&addrs)
-            .args(["--cluster-replicas", "0", "--cluster-yes"])
-            .stdin(Stdio::null())
-            .output()
-            .expect("redis-cli --cluster create");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stdout)
-        );
-        let deadline = Instant::now() + PATIENCE;
-        while !nodes
-            .iter()
-            .all(|n| n.cli(&["CLUSTER", "INFO"]).contains("cluster_state:ok"))
-        {
-            assert!(Instant::now() < deadline, "the cluster did not converge");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        RedisCluster { nodes }
-    }
-
-    /// `redis-cluster://127.0.0.1:P1,127.0.0.1:P2,127.0.0.1:P3`.
-    pub fn url(&self) -> String {
-        let addrs: Vec<String> = self
-            .nodes
-            .iter()
-            .map(|n| format!("127.0.0.1:{}", n.port))
-            .collect();
-        format!("redis-cluster://{}", addrs.join(","))
-    }
 }
 
 /// nginx in front of `upstreams` (host:port each), configured by `deploy/nginx.conf`.
