@@ -411,7 +411,8 @@ impl Auth {
 
     /// Checks that `presented` allows `action`: `401 token_missing` without a token,
     /// `401 token_invalid`/`token_expired` for a bad one, `403 forbidden` for a valid token
-    /// without the right.
+    /// without the right (with `WWW-Authenticate: Bearer error="insufficient_scope"`:
+    /// [`ApiError::insufficient_scope`]).
     pub fn authorize(
         &self,
         presented: Option<&Presented>,
@@ -552,7 +553,8 @@ fn jwks(text: &[u8]) -> Result<Vec<Key>, InvalidAuth> {
 }
 
 /// Checks that a stream a JWT may publish to takes published events at all: a generation is
-/// written by its pipeline alone, whatever a token's `publish` pattern matches (`403 forbidden`).
+/// written by its pipeline alone, whatever a token's `publish` pattern matches (`403 forbidden`,
+/// without a challenge: no token's rights would change the answer).
 pub fn check_publishable(meta: &crate::stream::StreamMeta) -> Result<(), ApiError> {
     match meta.kind {
         crate::stream::StreamKind::Published => Ok(()),
@@ -605,7 +607,7 @@ fn forbidden(action: &Action<'_>, source: Source) -> ApiError {
         Action::Publish(_) => "the token does not grant publish to this stream",
         Action::Cancel(_) => "the token does not grant cancel of this generation",
     };
-    ApiError::new(ErrorCode::Forbidden, message)
+    ApiError::insufficient_scope(message)
 }
 
 #[cfg(test)]
@@ -728,6 +730,8 @@ mod tests {
             )
             .unwrap_err();
         assert_eq!((e.status().as_u16(), e.code()), (403, ErrorCode::Forbidden));
+        let scope = Some(r#"Bearer error="insufficient_scope""#);
+        assert_eq!(e.www_authenticate(), scope);
         assert!(auth
             .authorize(
                 Some(&with(Source::Cookie)),
@@ -741,7 +745,21 @@ mod tests {
         let e = auth
             .authorize(Some(&with(Source::Cookie)), &Action::Cancel("gen_b"), 1000)
             .unwrap_err();
-        assert_eq!(e.code(), ErrorCode::Forbidden);
+        assert_eq!(
+            (e.code(), e.www_authenticate()),
+            (ErrorCode::Forbidden, scope)
+        );
+    }
+
+    #[test]
+    fn a_generation_is_not_publishable_and_no_token_would_change_that() {
+        use crate::stream::{StreamKind, StreamMeta};
+        let meta = StreamMeta::new("gen_a".into(), StreamKind::Generation, json!({}), 0);
+        let e = check_publishable(&meta).unwrap_err();
+        assert_eq!(
+            (e.code(), e.www_authenticate()),
+            (ErrorCode::Forbidden, None)
+        );
     }
 
     #[test]

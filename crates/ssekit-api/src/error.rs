@@ -1,6 +1,7 @@
 //! Typed API errors: one catalogue of codes ([`ErrorCode`]), each with its one status, and the
 //! error ([`ApiError`]) a route answers with: a code, a message for people, maybe `Retry-After`,
-//! and on a `401` the `WWW-Authenticate` challenge ([`ApiError::headers`]).
+//! and the `WWW-Authenticate` challenge of a `401`, or of a `403` for a token without the right
+//! ([`ApiError::headers`]).
 
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
@@ -122,6 +123,8 @@ pub struct ApiError {
     code: ErrorCode,
     message: String,
     retry_after: Option<u32>,
+    /// A `403` for a valid token without the right: [`ApiError::insufficient_scope`].
+    insufficient_scope: bool,
 }
 
 /// The body of every error answer.
@@ -149,6 +152,26 @@ impl ApiError {
             code,
             message: message.into(),
             retry_after: None,
+            insufficient_scope: false,
+        }
+    }
+
+    /// 403 `forbidden` for a valid token that does not grant the request (RFC 6750 §3.1): its
+    /// challenge is `Bearer error="insufficient_scope"`. The code, status and body are those of
+    /// any `forbidden`; a `403` that no token could lift is made with [`ApiError::new`] and
+    /// carries no challenge.
+    ///
+    /// ```
+    /// use ssekit_api::error::{ApiError, ErrorCode};
+    /// let e = ApiError::insufficient_scope("the token does not grant create");
+    /// assert_eq!((e.status().as_u16(), e.code()), (403, ErrorCode::Forbidden));
+    /// assert_eq!(e.www_authenticate(), Some(r#"Bearer error="insufficient_scope""#));
+    /// assert_eq!(e.body(), ApiError::new(ErrorCode::Forbidden, "the token does not grant create").body());
+    /// ```
+    pub fn insufficient_scope(message: impl Into<String>) -> Self {
+        Self {
+            insufficient_scope: true,
+            ..Self::new(ErrorCode::Forbidden, message)
         }
     }
 
@@ -178,9 +201,10 @@ impl ApiError {
         self.retry_after
     }
 
-    /// The challenge a `401` carries in `WWW-Authenticate` (RFC 6750 §3): `Bearer`, and
+    /// The challenge in `WWW-Authenticate` (RFC 6750 §3): on every `401`, `Bearer`, and
     /// `Bearer error="invalid_token"` when the token sent was refused (`token_invalid`,
-    /// `token_expired`). `None` for any other status.
+    /// `token_expired`); on a `403` made by [`ApiError::insufficient_scope`],
+    /// `Bearer error="insufficient_scope"`. `None` for anything else, other `403`s included.
     ///
     /// ```
     /// use ssekit_api::error::{ApiError, ErrorCode};
@@ -188,6 +212,8 @@ impl ApiError {
     /// assert_eq!(missing.www_authenticate(), Some("Bearer"));
     /// let expired = ApiError::new(ErrorCode::TokenExpired, "expired");
     /// assert_eq!(expired.www_authenticate(), Some(r#"Bearer error="invalid_token""#));
+    /// let scope = ApiError::insufficient_scope("the token does not grant create");
+    /// assert_eq!(scope.www_authenticate(), Some(r#"Bearer error="insufficient_scope""#));
     /// assert_eq!(ApiError::new(ErrorCode::Forbidden, "no").www_authenticate(), None);
     /// ```
     pub fn www_authenticate(&self) -> Option<&'static str> {
@@ -196,6 +222,7 @@ impl ApiError {
                 Some(r#"Bearer error="invalid_token""#)
             }
             code if code.status() == StatusCode::UNAUTHORIZED => Some("Bearer"),
+            _ if self.insufficient_scope => Some(r#"Bearer error="insufficient_scope""#),
             _ => None,
         }
     }

@@ -151,13 +151,16 @@ fn event_of(v: Value) -> Result<Event, ApiError> {
 
 /// Checks `Authorization: Bearer TOKEN` against the stream's publish token: `401` without one,
 /// `403` for another. A stream without a publish token (a generation, written by its pipeline)
-/// matches nothing, not even an empty bearer.
+/// matches nothing, not even an empty bearer. The `403` carries no `WWW-Authenticate`: a
+/// publish token is one stream's capability, not a token whose rights could be wider, so
+/// `insufficient_scope` (RFC 6750 §3.1) would send the client after a token that does not exist.
 ///
 /// ```
 /// use ssekit_api::check_publish_token;
 /// assert!(check_publish_token(Some("Bearer pub_1"), "pub_1").is_ok());
 /// assert_eq!(check_publish_token(None, "pub_1").unwrap_err().status(), 401);
-/// assert_eq!(check_publish_token(Some("Bearer pub_2"), "pub_1").unwrap_err().status(), 403);
+/// let wrong = check_publish_token(Some("Bearer pub_2"), "pub_1").unwrap_err();
+/// assert_eq!((wrong.status().as_u16(), wrong.www_authenticate()), (403, None));
 /// assert_eq!(check_publish_token(Some("Bearer "), "").unwrap_err().status(), 403);
 /// ```
 pub fn check_publish_token(authorization: Option<&str>, token: &str) -> Result<(), ApiError> {
