@@ -187,6 +187,26 @@ fn www_authenticate() -> utoipa::openapi::header::Header {
         .build()
 }
 
+/// The challenge of a `403` from a valid token without the right; on the publish route, one
+/// refused for another reason has none.
+fn insufficient_scope(access: Access) -> utoipa::openapi::header::Header {
+    let mut description = String::from(
+        "`Bearer error=\"insufficient_scope\"` (RFC 6750 §3.1), when auth is on and the token is \
+         valid but does not grant this request (a token from the `ssekit_token` cookie grants \
+         subscribe only).",
+    );
+    if matches!(access, Access::Publish) {
+        description.push_str(
+            " Absent on the `403`s no token's rights would change: publishing to a generation, \
+             and (auth off) a publish token that is not the stream's.",
+        );
+    }
+    HeaderBuilder::new()
+        .schema(string())
+        .description(Some(description))
+        .build()
+}
+
 /// The description of the event stream every SSE route answers: the frame and the vocabulary.
 fn event_stream_description() -> String {
     let mut events = String::new();
@@ -657,6 +677,9 @@ fn operation(route: Route) -> utoipa::openapi::path::Operation {
         if status == 401 {
             res = res.header("WWW-Authenticate", www_authenticate());
         }
+        if codes.contains(&Forbidden) {
+            res = res.header("WWW-Authenticate", insufficient_scope(route.access));
+        }
         op = op.response(status.to_string(), res.build());
     }
     op.build()
@@ -787,6 +810,19 @@ mod tests {
                             "#/components/schemas/ErrorBody",
                             "{method} {path} {status}"
                         );
+                    }
+                    // A refusing token's challenge: on a 401 always, on a 403 for a token
+                    // without the right.
+                    if status == "401" || status == "403" {
+                        let challenge = res["headers"]["WWW-Authenticate"]["description"]
+                            .as_str()
+                            .unwrap_or_default();
+                        let wanted = if status == "401" {
+                            "invalid_token"
+                        } else {
+                            "insufficient_scope"
+                        };
+                        assert!(challenge.contains(wanted), "{method} {path} {status}");
                     }
                 }
             }
