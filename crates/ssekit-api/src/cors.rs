@@ -27,7 +27,8 @@ pub const ALLOW_HEADERS: &str =
     "content-type,authorization,cache-control,last-event-id,idempotency-key";
 /// The answer headers a page's script may read besides the CORS-safelisted ones (`Content-Type`,
 /// `Cache-Control`, …): a replayed publish's `Idempotency-Replayed`, the `Retry-After` of a `429`
-/// or `503`, a creation's `Location`, a `401`'s `WWW-Authenticate`.
+/// or `503`, a creation's `Location`, the `WWW-Authenticate` of a `401` or of a `403` for a token
+/// without the right (every answer exposes the same list, whatever its status).
 pub const EXPOSE_HEADERS: &str = "idempotency-replayed,retry-after,location,www-authenticate";
 /// How long a browser may keep a preflight's answer, seconds.
 pub const MAX_AGE: &str = "86400";
