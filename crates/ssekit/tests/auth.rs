@@ -98,11 +98,23 @@ async fn with_auth_off_nothing_changes_and_creation_answers_carry_no_token() {
     assert!(stream.get("token").is_none(), "{stream}");
 }
 
-/// A 401's `WWW-Authenticate` (RFC 6750), which every front end takes from `ApiError::headers`.
+/// A refusal's `WWW-Authenticate` (RFC 6750), which every front end takes from
+/// `ApiError::headers`; empty when there is none.
 fn challenge(res: &reqwest::Response) -> &str {
     res.headers()
         .get("www-authenticate")
         .map_or("", |v| v.to_str().unwrap())
+}
+
+/// A valid token without the right (RFC 6750 §3.1): `403 forbidden`, challenged with
+/// `Bearer error="insufficient_scope"`.
+async fn assert_insufficient_scope(res: reqwest::Response, what: &str) {
+    assert_eq!(
+        challenge(&res),
+        r#"Bearer error="insufficient_scope""#,
+        "{what}"
+    );
+    assert_eq!(error_of(res).await, (403, "forbidden".into()), "{what}");
 }
 
 /// Every guarded route — a subscription (the native server's fast path) and the routes hyper
@@ -185,7 +197,7 @@ async fn a_valid_token_without_the_right_is_forbidden() {
             .send()
             .await
             .unwrap();
-        assert_eq!(error_of(res).await, (403, "forbidden".into()), "{rights}");
+        assert_insufficient_scope(res, &format!("subscribe with {rights}")).await;
     }
     // The same prefix as a pattern matches.
     let prefix = token(json!({ "subscribe": [format!("{shorter}*")] }));
@@ -200,11 +212,7 @@ async fn a_valid_token_without_the_right_is_forbidden() {
         (reqwest::Method::DELETE, format!("/v1/generations/{id}")),
     ] {
         let res = send(&server, method.clone(), &path, Some(&subscribe_only)).await;
-        assert_eq!(
-            error_of(res).await,
-            (403, "forbidden".into()),
-            "{method} {path}"
-        );
+        assert_insufficient_scope(res, &format!("{method} {path}")).await;
     }
 }
 
@@ -260,7 +268,7 @@ async fn a_subscription_takes_its_token_from_the_header_the_query_or_a_cookie() 
         .send()
         .await
         .unwrap();
-    assert_eq!(error_of(res).await, (403, "forbidden".into()));
+    assert_insufficient_scope(res, "a cookie's token creating").await;
 }
 
 #[tokio::test]
@@ -293,13 +301,13 @@ async fn creation_answers_hand_back_a_token_for_that_stream_only() {
         .send()
         .await
         .unwrap();
-    assert_eq!(error_of(res).await, (403, "forbidden".into()));
+    assert_insufficient_scope(res, "a minted token reading another stream").await;
     for (method, path) in [
         (reqwest::Method::POST, "/v1/generations".to_string()),
         (reqwest::Method::DELETE, format!("/v1/generations/{id}")),
     ] {
-        let res = send(&server, method, &path, Some(minted)).await;
-        assert_eq!(error_of(res).await, (403, "forbidden".into()));
+        let res = send(&server, method.clone(), &path, Some(minted)).await;
+        assert_insufficient_scope(res, &format!("a minted token: {method} {path}")).await;
     }
 
     // A publish stream's answer carries one as well, beside its publish token.
@@ -375,7 +383,7 @@ async fn a_resumed_subscription_keeps_its_token() {
         .send()
         .await
         .unwrap();
-    assert_eq!(error_of(res).await, (403, "forbidden".into()));
+    assert_insufficient_scope(res, "resuming another stream").await;
 }
 
 #[tokio::test]
@@ -395,9 +403,9 @@ async fn publishing_takes_the_publish_token_or_a_jwt_with_publish_rights() {
     assert_eq!(body["lastEventId"], format!("{id}:2"));
 
     let res = post_events(&url, &token(json!({ "publish": ["str_other"] })), &step(3)).await;
-    assert_eq!(error_of(res).await, (403, "forbidden".into()));
+    assert_insufficient_scope(res, "publish to another stream").await;
     let res = post_events(&url, &token(json!({ "subscribe": ["*"] })), &step(3)).await;
-    assert_eq!(error_of(res).await, (403, "forbidden".into()));
+    assert_insufficient_scope(res, "no publish right").await;
     let res = post_events(&url, "pub_not_the_token", &step(3)).await;
     assert_eq!(challenge(&res), r#"Bearer error="invalid_token""#);
     assert_eq!(error_of(res).await, (401, "token_invalid".into()));
@@ -407,7 +415,9 @@ async fn publishing_takes_the_publish_token_or_a_jwt_with_publish_rights() {
         "/v1/streams/{}/events",
         gen["id"].as_str().unwrap()
     ));
+    // No token would do: no challenge.
     let res = post_events(&gen_url, &token(json!({ "publish": ["*"] })), &step(1)).await;
+    assert_eq!(challenge(&res), "");
     assert_eq!(error_of(res).await, (403, "forbidden".into()));
 
     // Nothing refused was appended.
@@ -443,10 +453,10 @@ async fn cancelling_needs_the_cancel_right_for_that_generation() {
             &server,
             reqwest::Method::DELETE,
             &path,
-            Some(&token(rights)),
+            Some(&token(rights.clone())),
         )
         .await;
-        assert_eq!(error_of(res).await, (403, "forbidden".into()));
+        assert_insufficient_scope(res, &format!("cancel with {rights}")).await;
     }
     let res = send(
         &server,

@@ -373,6 +373,8 @@ async fn publish_api_needs_the_right_token_and_validates_events() {
         .send()
         .await
         .unwrap();
+    // Another stream's capability, not a token short of a right: no insufficient_scope.
+    assert!(res.headers().get("www-authenticate").is_none());
     assert_eq!(error_of(res).await, (403, "forbidden".into()));
 
     for (bad, code) in [

@@ -183,10 +183,17 @@ async fn both_paths(server: &Server, request: &[u8]) -> (Response, Response) {
     (fast, hyper)
 }
 
-/// Status, content type, connection, retry-after, and the body (events by id for a stream).
+/// Status, content type, connection, retry-after, cache-control, the challenge
+/// (www-authenticate), and the body (events by id for a stream).
 fn assert_same(fast: &Response, hyper: &Response, what: &str) {
     assert_eq!(fast.status, hyper.status, "{what}: status");
-    for name in ["content-type", "connection", "retry-after", "cache-control"] {
+    for name in [
+        "content-type",
+        "connection",
+        "retry-after",
+        "cache-control",
+        "www-authenticate",
+    ] {
         assert_eq!(fast.header(name), hyper.header(name), "{what}: {name}");
     }
     if fast.header("content-type") == Some("text/event-stream") {
@@ -895,6 +902,14 @@ async fn auth_answers_are_the_same_from_both_front_ends() {
             (events(&bearer("\u{e9}t\u{e9}")), 401, Some("token_invalid")),
         ]);
     }
+    // The challenge (RFC 6750 §3): every 401 has one, and a 403 here is a token without the
+    // right (insufficient_scope); nothing else has one.
+    let challenge = |code: &Option<&str>| match code {
+        Some("token_missing") => Some("Bearer"),
+        Some("token_invalid" | "token_expired") => Some(r#"Bearer error="invalid_token""#),
+        Some("forbidden") => Some(r#"Bearer error="insufficient_scope""#),
+        _ => None,
+    };
     for (request, status, code) in &cases {
         let what = request.replace(&reader, "READER").replace(&admin, "ADMIN");
         let what = what.as_str();
@@ -904,6 +919,7 @@ async fn auth_answers_are_the_same_from_both_front_ends() {
             if let Some(code) = code {
                 assert_eq!(r.error_code(), *code, "{what}");
             }
+            assert_eq!(r.header("www-authenticate"), challenge(code), "{what}");
             continue;
         }
         let (fast, hyper) = both_paths(&server, request.as_bytes()).await;
@@ -912,6 +928,7 @@ async fn auth_answers_are_the_same_from_both_front_ends() {
             assert_eq!(fast.error_code(), *code, "{what}");
             assert_eq!(hyper.error_code(), *code, "{what}");
         }
+        assert_eq!(fast.header("www-authenticate"), challenge(code), "{what}");
         assert_same(&fast, &hyper, what);
     }
     // The cases that stream read it all, after the resume position when there is one.
