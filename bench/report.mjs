@@ -228,7 +228,7 @@ const leaseS = parseFloat(lease) * (lease.endsWith("ms") ? 0.001 : 1);
 if (has("append-redis")) {
   section(
     `append through HTTP on Redis — 4 publishers, ${fmt(med("append-redis", "ssekit/redis/1", "events"))} events (nchan: ${fmt(med("append-redis", "nchan/redis/2", "events"))})`,
-    "One Redis, `appendonly yes`, `appendfsync always` (every write on disk before Redis answers), a fresh one per run. The publishers are spread over the instances (publisher p through instance p mod n). ssekit: batches of 100 events per request, one Lua script per batch; nchan (Redis storage, `distributed` mode, bench/nchan-redis.conf): one message per request.",
+    "One Redis, `appendonly yes`, `appendfsync always` (every write on disk before Redis answers), a fresh one per run. The redis-cluster rows: a Redis Cluster of three such masters, no replicas. The publishers are spread over the instances (publisher p through instance p mod n). ssekit: batches of 100 events per request, one Lua script per batch; nchan (Redis storage, `distributed` mode, bench/nchan-redis.conf): one message per request.",
     ["system", "events/s", "ssekit ÷ nchan + Redis"],
     [
       ...systemsOf("append-redis").map((s) => [
@@ -248,7 +248,7 @@ if (has("fanout-redis")) {
   const f = figures(runsOf("fanout-redis", "ssekit/redis/3")[0]);
   section(
     `fanout on Redis at ${fmt((f?.offered_rate ?? 0) * (f?.subscribers ?? 0))} deliveries/s — ${fmt(f?.subscribers)} subscribers spread over the instances, ${fmt(f?.offered_rate)} events/s through the first`,
-    "Subscribers round-robin over the instances; one publisher, one event per request, through the first instance. Latency: append → receipt (the publisher's send time in the event, same clock). The single-instance sqlite row is the same load on one `ssekit serve --store sqlite:…`.",
+    "Subscribers round-robin over the instances; one publisher, one event per request, through the first instance. Latency: append → receipt (the publisher's send time in the event, same clock). The single-instance sqlite row is the same load on one `ssekit serve --store sqlite:…`. The redis-cluster row: three instances on a 3-master Redis Cluster (the stream lives in one slot, so on one master).",
     ["system", "deliveries/s", "lost (median, max)", "p50 ms", "p99 ms", "max ms", "p99 ÷ ssekit sqlite (1 instance) p99"],
     systemsOf("fanout-redis").map((s) => [
       multiName(s),
