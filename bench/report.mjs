@@ -361,7 +361,7 @@ const generated = [
   "",
   `- Machine: ${opt("--machine")}`,
   `- Versions: ${opt("--versions")}`,
-  "- Every system runs on 127.0.0.1 with the load generator (`ssekit-bench`) on the same machine, each case on a freshly started server: ssekit `serve --store sqlite:…` (the appends' memory row: `--store memory`; the redis cases: `--store redis://…` on one fresh `redis-server --appendonly yes --appendfsync always --save ''`, several instances on it), nginx + nchan with `bench/nchan.conf` (2 workers), Node with `bench/node-peer.mjs`.",
+  "- Every system runs on 127.0.0.1 with the load generator (`ssekit-bench`) on the same machine, each case on a freshly started server: ssekit `serve --store sqlite:…` (the appends' memory row: `--store memory`; the redis cases: `--store redis://…` on one fresh `redis-server --appendonly yes --appendfsync always --save ''`, several instances on it; the redis-cluster rows: `--store redis-cluster://…` on a fresh Cluster of three such masters), nginx + nchan with `bench/nchan.conf` (2 workers), Node with `bench/node-peer.mjs`.",
   "",
   "### Targets",
   "",
