@@ -179,14 +179,10 @@ impl RedisCluster {
                 Redis::start(None, &args)
             })
             .collect();
-        let addrs: Vec<String> = nodes
-            .iter()
-            .map(|n| format!("127.0.0.1:{}", n.port))
-            .collect();
         let out = Command::new("redis-cli")
             .arg("--cluster")
             .arg("create")
-            .args(&addrs)
+            .args(addrs(&nodes))
             .args(["--cluster-replicas", "0", "--cluster-yes"])
             .stdin(Stdio::null())
             .output()
@@ -209,12 +205,7 @@ impl RedisCluster {
 
     /// `redis-cluster://127.0.0.1:P1,127.0.0.1:P2,127.0.0.1:P3`, for `ssekit serve --store`.
     pub fn url(&self) -> String {
-        let addrs: Vec<String> = self
-            .nodes
-            .iter()
-            .map(|n| format!("127.0.0.1:{}", n.port))
-            .collect();
-        format!("redis-cluster://{}", addrs.join(","))
+        format!("redis-cluster://{}", addrs(&self.nodes).join(","))
     }
 
     /// Each node's `redis://127.0.0.1:PORT`, for `RedisStore::open_cluster`.
@@ -226,4 +217,12 @@ impl RedisCluster {
     pub fn ports(&self) -> Vec<u16> {
         self.nodes.iter().map(|n| n.port).collect()
     }
+}
+
+/// Each node's `127.0.0.1:PORT`, as `redis-cli --cluster create` and the store URL list them.
+fn addrs(nodes: &[Redis]) -> Vec<String> {
+    nodes
+        .iter()
+        .map(|n| format!("127.0.0.1:{}", n.port))
+        .collect()
 }
