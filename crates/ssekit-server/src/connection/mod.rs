@@ -169,6 +169,7 @@ async fn connection(
                     // Nothing pipelined behind the request: hold no buffer while streaming.
                     buf = Vec::new();
                 }
+                let req = Box::new(req);
                 if !respond::serve(&state, &mut io, req, peer.ip(), &mut buf).await {
                     return;
                 }
@@ -176,7 +177,19 @@ async fn connection(
             Head::Other => break,
         }
     }
-    let io = TokioIo::new(Rewind::new(buf, io));
+    // Boxed: hyper's connection state is most of a connection's future, and a subscriber
+    // served by the fast path above must not carry its size for hours.
+    Box::pin(hyper_connection(state, router, Rewind::new(buf, io), peer)).await;
+}
+
+/// The rest of a connection, handed to hyper and the axum routes.
+async fn hyper_connection(
+    state: AppState,
+    router: Router,
+    io: Rewind<StallGuard<TcpStream>>,
+    peer: SocketAddr,
+) {
+    let io = TokioIo::new(io);
     // The routes find the peer (the client, or a proxy naming it) where axum's own server puts it.
     let router = tower::ServiceExt::map_request(
         router,

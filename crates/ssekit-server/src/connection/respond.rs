@@ -26,15 +26,18 @@ use crate::AppState;
 pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
     state: &AppState,
     io: &mut S,
-    req: SseRequest,
+    req: Box<SseRequest>,
     peer: IpAddr,
     pending: &mut Vec<u8>,
 ) -> bool {
     // A subscription is never a preflight (those are OPTIONS, answered by hyper's router).
     let cors = ssekit_api::cors::headers(&state.config.cors_origins, req.origin.as_deref(), false);
     let keep = !req.close;
-    // The checks, in the order the axum routes make them (routes/generations.rs).
-    let opened = async {
+    // The checks, in the order the axum routes make them (routes/generations.rs). The request
+    // (boxed, like this future: both are done before the stream starts, and a subscriber must
+    // not carry their size for as long as it listens) goes with them: nothing of it, a token
+    // among it, is held while the stream runs.
+    let opened = Box::pin(async move {
         let caller = Caller::new(
             &state.config,
             true,
@@ -54,10 +57,8 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
             SseRoute::OneShot => one_shot_stream(state, &caller, last.as_ref(), &req.query).await?,
         };
         sse::open(state, &id, last).await
-    }
+    })
     .await;
-    // Nothing of the request (a token among it) is held while the stream runs.
-    drop(req);
     let sub = match opened {
         Err(e) => return write_error(io, &e, &cors, keep).await.is_ok() && keep,
         Ok(Opened::NoContent) => {
